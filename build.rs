@@ -1,0 +1,182 @@
+//! Generates the two raw clients from `openapi/*.yaml` with progenitor.
+//!
+//! The specs are the strict contract (closed objects, bounds, patterns). The generated models are
+//! the tolerant reader, so before generation each spec goes through the *reader profile*
+//! (`reader_profile` below), which removes what would make deserialisation reject a real payload:
+//! `additionalProperties: false`, numeric and length bounds, patterns, `minItems`, and `enum` on
+//! booleans. Response-side enums, timestamps, ids and other hand-written shapes are swapped in with
+//! `with_replacement`. The contract module validates against the unmodified specs.
+
+use std::path::{Path, PathBuf};
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use serde_json::Value;
+
+/// One spec and how to generate it.
+struct Api {
+    /// Spec path, relative to the manifest.
+    spec: &'static str,
+    /// Output file name in `OUT_DIR`.
+    out: &'static str,
+    /// Type given to the generated `Client` as its `inner` value (carries auth for the hooks).
+    inner: &'static str,
+    /// `(schema name, replacement type, impls the replacement provides)`.
+    replacements: &'static [(&'static str, &'static str, &'static [TypeImpl])],
+}
+
+const OPEN_ENUM: &[TypeImpl] = &[TypeImpl::FromStringIrrefutable, TypeImpl::Display];
+
+const APIS: &[Api] = &[
+    Api {
+        spec: "openapi/cbr-operation-logs.yaml",
+        out: "cbr.rs",
+        inner: "crate::cbr::hooks::Inner",
+        replacements: &[
+            (
+                "Timestamp",
+                "crate::common::Timestamp",
+                &[TypeImpl::Display],
+            ),
+            ("OperationType", "crate::cbr::OperationType", OPEN_ENUM),
+            ("TaskStatus", "crate::cbr::TaskStatus", OPEN_ENUM),
+            (
+                "AppConsistencyStatus",
+                "crate::cbr::AppConsistencyStatus",
+                OPEN_ENUM,
+            ),
+            ("Incremental", "crate::cbr::Incremental", &[]),
+            ("ErrorResponse", "crate::cbr::ErrorBody", &[]),
+        ],
+    },
+    Api {
+        spec: "openapi/ocp-log-backup-tasks.yaml",
+        out: "ocp.rs",
+        inner: "crate::ocp::hooks::Inner",
+        replacements: &[
+            (
+                "Timestamp",
+                "crate::common::Timestamp",
+                &[TypeImpl::Display],
+            ),
+            ("LongId", "crate::ocp::Id", &[TypeImpl::Display]),
+            ("LogBackupTaskStatus", "crate::ocp::TaskStatus", OPEN_ENUM),
+            ("BackupMode", "crate::ocp::BackupMode", OPEN_ENUM),
+            ("BackupDimension", "crate::ocp::BackupDimension", OPEN_ENUM),
+            ("ClusterType", "crate::ocp::ClusterType", OPEN_ENUM),
+            ("ErrorCode", "crate::ocp::ErrorCode", &[TypeImpl::Display]),
+        ],
+    },
+];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    println!("cargo:rerun-if-changed=build.rs");
+    let mut failed = false;
+    for api in APIS {
+        println!("cargo:rerun-if-changed={}", api.spec);
+        if let Err(message) = generate(api, &manifest, &out_dir) {
+            // `cargo::error` shows the message without a backtrace; the exit code fails the build.
+            println!(
+                "cargo::error={}: {}",
+                api.spec,
+                message.replace('\n', " | ")
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+fn generate(api: &Api, manifest: &Path, out_dir: &Path) -> Result<(), String> {
+    let path = manifest.join(api.spec);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut doc: Value = serde_yaml::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
+    reader_profile(&mut doc);
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq")
+        .with_inner_type(api.inner.parse().map_err(|e| format!("inner type: {e}"))?)
+        .with_hooks(HooksMode::Expected);
+    for (schema, replacement, impls) in api.replacements {
+        settings.with_replacement(schema, replacement, impls.iter().cloned());
+    }
+
+    // progenitor reports most problems as errors but panics on some (for example two success
+    // types for one operation); turn both into one message naming the spec.
+    let tokens = std::panic::catch_unwind(|| Generator::new(&settings).generate_tokens(&spec))
+        .map_err(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            format!("progenitor panicked: {why}")
+        })?
+        .map_err(|e| format!("progenitor rejected the spec: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let code = prettyplease::unparse(&file);
+    std::fs::write(out_dir.join(api.out), code).map_err(|e| format!("cannot write output: {e}"))
+}
+
+/// Keywords that only constrain values. The contract checks them; the reader must not reject a
+/// page over them (typify turns them into `NonZero*` integers and validated newtypes).
+const CONSTRAINTS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+];
+
+/// Relaxes a spec for generation; see the module docs. Walks every schema-bearing value.
+fn reader_profile(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_schema = map.contains_key("type")
+                || map.contains_key("properties")
+                || map.contains_key("allOf")
+                || map.contains_key("oneOf");
+            if is_schema {
+                for key in CONSTRAINTS {
+                    map.remove(*key);
+                }
+                if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                    map.remove("additionalProperties");
+                }
+                if map.get("type").and_then(Value::as_str) == Some("boolean") {
+                    map.remove("enum");
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                match key.as_str() {
+                    // Examples are data, not schemas: leave them as they are.
+                    "examples" | "example" => {}
+                    // A property map's keys are names, so a property called `pattern` or `type`
+                    // must not be mistaken for a keyword: recurse into each value instead.
+                    "properties" => {
+                        if let Value::Object(props) = child {
+                            props.values_mut().for_each(reader_profile);
+                        }
+                    }
+                    _ => reader_profile(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(reader_profile),
+        _ => {}
+    }
+}

@@ -1,0 +1,5 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cbr;
+pub mod common;
+pub mod ocp;

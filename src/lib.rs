@@ -2,4 +2,5 @@
 
 pub mod cbr;
 pub mod common;
+pub mod contract;
 pub mod ocp;

@@ -1,0 +1,554 @@
+//! The contract: the two OpenAPI specs as compiled JSON Schema 2020-12 validators.
+//!
+//! Validation works on JSON values and never needs the typed models. Every violation is reported,
+//! each with the JSON pointer of the failing value, the failing keyword and a readable message.
+//!
+//! ```
+//! use backup_task_api::contract::{Api, Contract, Target};
+//!
+//! let contract = Contract::get(Api::Cbr)?;
+//! let page = serde_json::json!({"count": 0, "operation_logs": [], "limit": 0});
+//! let violations = contract.validate(&Target::Response { status: 200 }, &page)?;
+//! assert_eq!(violations[0].pointer, "/limit");
+//! assert_eq!(violations[0].keyword, "minimum");
+//! # Ok::<(), backup_task_api::contract::ContractError>(())
+//! ```
+
+pub mod convert;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// JSON Schema dialect of every converted schema.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// Longest message a violation carries; longer ones (a huge offending value) are cut.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// One of the two APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Api {
+    /// CBR `ListOpLogs`.
+    Cbr,
+    /// OCP log backup tasks of a tenant.
+    Ocp,
+}
+
+impl Api {
+    /// Both APIs.
+    pub const ALL: [Api; 2] = [Api::Cbr, Api::Ocp];
+
+    /// Short name, as the CLI takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Cbr => "cbr",
+            Api::Ocp => "ocp",
+        }
+    }
+
+    /// The spec's path in this repository.
+    pub fn spec_path(self) -> &'static str {
+        match self {
+            Api::Cbr => "openapi/cbr-operation-logs.yaml",
+            Api::Ocp => "openapi/ocp-log-backup-tasks.yaml",
+        }
+    }
+
+    /// The spec's YAML text, as compiled into this crate.
+    pub fn spec_yaml(self) -> &'static str {
+        match self {
+            Api::Cbr => include_str!("../../openapi/cbr-operation-logs.yaml"),
+            Api::Ocp => include_str!("../../openapi/ocp-log-backup-tasks.yaml"),
+        }
+    }
+
+    /// The spec as JSON, parsed once.
+    pub fn spec(self) -> Result<&'static Value, ContractError> {
+        static SPECS: [OnceLock<Result<Value, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+        SPECS[self as usize]
+            .get_or_init(|| serde_yaml::from_str(self.spec_yaml()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|why| ContractError::Spec {
+                api: self,
+                why: why.clone(),
+            })
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Api {
+    type Err = ContractError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cbr" => Ok(Api::Cbr),
+            "ocp" => Ok(Api::Ocp),
+            other => Err(ContractError::UnknownApi(other.to_owned())),
+        }
+    }
+}
+
+/// What a payload is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// The body of the API's one operation for this HTTP status.
+    Response {
+        /// HTTP status code.
+        status: u16,
+    },
+    /// One named component schema, such as `OperationLog`.
+    Schema(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Response { status } => write!(f, "response {status}"),
+            Target::Schema(name) => write!(f, "schema {name}"),
+        }
+    }
+}
+
+/// One way a payload breaks the contract.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Violation {
+    /// JSON pointer (RFC 6901) of the failing value; `""` is the whole document.
+    pub pointer: String,
+    /// The JSON Schema keyword that failed, such as `required` or `enum`.
+    pub keyword: String,
+    /// A readable message; long values in it are cut.
+    pub message: String,
+    /// Where in the converted schema the keyword sits (JSON pointer into the schema document).
+    pub schema_path: String,
+}
+
+/// What stops a check from running at all (as opposed to a payload that fails it).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContractError {
+    /// The compiled-in spec did not parse.
+    #[error("the {api} spec does not parse: {why}")]
+    Spec {
+        /// Which spec.
+        api: Api,
+        /// The parser's message.
+        why: String,
+    },
+    /// A schema did not compile.
+    #[error("the {api} schema for {target} does not compile: {why}")]
+    Compile {
+        /// Which spec.
+        api: Api,
+        /// Which schema.
+        target: Target,
+        /// The compiler's message.
+        why: String,
+    },
+    /// The spec has no such response or component.
+    #[error("the {api} spec has no {target}; known: {known}")]
+    UnknownTarget {
+        /// Which spec.
+        api: Api,
+        /// What was asked for.
+        target: Target,
+        /// What exists, comma-separated.
+        known: String,
+    },
+    /// Not `cbr` or `ocp`.
+    #[error("unknown API {0:?}: expected cbr or ocp")]
+    UnknownApi(String),
+}
+
+/// A documented example payload, found by walking a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// Which API.
+    pub api: Api,
+    /// The operation's `operationId`.
+    pub operation_id: String,
+    /// The response status it is an example of.
+    pub status: u16,
+    /// The example's key under `examples`.
+    pub name: String,
+    /// The payload.
+    pub value: Value,
+}
+
+/// Every example of every response of `api`'s spec, in document order.
+pub fn examples(api: Api) -> Result<Vec<Example>, ContractError> {
+    let mut found = Vec::new();
+    for (operation_id, status, media) in responses(api)? {
+        if let Some(examples) = media.get("examples").and_then(Value::as_object) {
+            for (name, example) in examples {
+                found.push(Example {
+                    api,
+                    operation_id: operation_id.clone(),
+                    status,
+                    name: name.clone(),
+                    value: example.get("value").cloned().unwrap_or(Value::Null),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `(operationId, status)` of every documented response with a JSON body.
+pub fn documented_responses(api: Api) -> Result<Vec<(String, u16)>, ContractError> {
+    Ok(responses(api)?
+        .into_iter()
+        .map(|(op, status, _)| (op, status))
+        .collect())
+}
+
+/// `(operationId, status, application/json media object)` for every response of the spec.
+fn responses(api: Api) -> Result<Vec<(String, u16, &'static Value)>, ContractError> {
+    let spec = api.spec()?;
+    let mut out = Vec::new();
+    let paths = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    for (_, item) in paths {
+        let operations = item.as_object().into_iter().flatten();
+        for (_, operation) in operations {
+            let Some(operation_id) = operation.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let codes = operation
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten();
+            for (code, response) in codes {
+                let Ok(status) = code.parse::<u16>() else {
+                    continue;
+                };
+                if let Some(media) = response.pointer("/content/application~1json") {
+                    out.push((operation_id.to_owned(), status, media));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A standalone JSON Schema 2020-12 document for `target`: the root schema plus, under `$defs`,
+/// every component it reaches. `id` becomes `$id` when given.
+pub fn schema_document(
+    api: Api,
+    target: &Target,
+    id: Option<&str>,
+) -> Result<Value, ContractError> {
+    let spec = api.spec()?;
+    let defs = convert::components_to_defs(spec);
+    let root = match target {
+        Target::Schema(name) => match defs.get(name) {
+            Some(_) => json!({"$ref": format!("{}{name}", convert::DEFS_PREFIX)}),
+            None => return Err(unknown(api, target, defs.keys().cloned())),
+        },
+        Target::Response { status } => {
+            let schema = responses(api)?
+                .into_iter()
+                .find(|(_, s, _)| s == status)
+                .and_then(|(_, _, media)| media.get("schema"));
+            match schema {
+                Some(schema) => convert::to_json_schema(schema),
+                None => {
+                    let known = responses(api)?.into_iter().map(|(_, s, _)| s.to_string());
+                    return Err(unknown(api, target, known));
+                }
+            }
+        }
+    };
+    let mut document = Map::new();
+    document.insert("$schema".into(), json!(DIALECT));
+    if let Some(id) = id {
+        document.insert("$id".into(), json!(id));
+    }
+    let reachable = convert::reachable_defs(&root, &defs);
+    if let Value::Object(root) = root {
+        document.extend(root);
+    }
+    let used: Map<String, Value> = reachable
+        .iter()
+        .filter_map(|n| Some((n.clone(), defs.get(n)?.clone())))
+        .collect();
+    if !used.is_empty() {
+        document.insert("$defs".into(), Value::Object(used));
+    }
+    Ok(Value::Object(document))
+}
+
+fn unknown(api: Api, target: &Target, known: impl Iterator<Item = String>) -> ContractError {
+    ContractError::UnknownTarget {
+        api,
+        target: target.clone(),
+        known: known.collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// Text that is not JSON, with where the parser gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("not JSON at line {line}, column {column}: {message}")]
+pub struct JsonError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The parser's message.
+    pub message: String,
+}
+
+/// Parses JSON text. A leading UTF-8 byte order mark is ignored (RFC 8259 allows it); anything
+/// else that is not one JSON value, including nesting deeper than 128 levels, is an error with
+/// its line and column.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the fields carry that already.
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        JsonError {
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    })
+}
+
+/// The outcome of checking one payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// It satisfies the contract.
+    Valid,
+    /// It breaks the contract; every violation, sorted.
+    Invalid {
+        /// What is wrong, and where.
+        violations: Vec<Violation>,
+    },
+    /// It is not JSON at all.
+    NotJson {
+        /// Where parsing failed.
+        error: JsonError,
+    },
+}
+
+impl Verdict {
+    /// Whether the payload satisfies the contract.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid)
+    }
+}
+
+/// The compiled validators of one API: every documented response and every component.
+pub struct Contract {
+    api: Api,
+    validators: BTreeMap<Target, jsonschema::Validator>,
+}
+
+impl fmt::Debug for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contract")
+            .field("api", &self.api)
+            .field("targets", &self.validators.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Contract {
+    /// The contract of `api`, compiled on first use and shared afterwards.
+    pub fn get(api: Api) -> Result<&'static Contract, ContractError> {
+        static CONTRACTS: [OnceLock<Result<Contract, String>>; 2] =
+            [OnceLock::new(), OnceLock::new()];
+        let slot = CONTRACTS[api as usize]
+            .get_or_init(|| Contract::compile(api).map_err(|e| e.to_string()));
+        slot.as_ref().map_err(|why| ContractError::Spec {
+            api,
+            why: why.clone(),
+        })
+    }
+
+    /// Compiles every response and component schema of `api`.
+    pub fn compile(api: Api) -> Result<Contract, ContractError> {
+        let spec = api.spec()?;
+        let mut targets: Vec<Target> = responses(api)?
+            .into_iter()
+            .filter(|(_, _, media)| media.get("schema").is_some())
+            .map(|(_, status, _)| Target::Response { status })
+            .collect();
+        targets.extend(
+            convert::components_to_defs(spec)
+                .keys()
+                .cloned()
+                .map(Target::Schema),
+        );
+        let mut validators = BTreeMap::new();
+        for target in targets {
+            let document = schema_document(api, &target, None)?;
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&document)
+                .map_err(|e| ContractError::Compile {
+                    api,
+                    target: target.clone(),
+                    why: e.to_string(),
+                })?;
+            validators.insert(target, validator);
+        }
+        Ok(Contract { api, validators })
+    }
+
+    /// Which API this is the contract of.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// Every target this contract can check.
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        self.validators.keys()
+    }
+
+    /// Every violation of `target` in `instance`, sorted by pointer then keyword; empty when valid.
+    pub fn validate(
+        &self,
+        target: &Target,
+        instance: &Value,
+    ) -> Result<Vec<Violation>, ContractError> {
+        let validator = self.validator(target)?;
+        let mut violations: Vec<Violation> = validator
+            .iter_errors(instance)
+            .map(|error| Violation {
+                pointer: error.instance_path().as_str().to_owned(),
+                keyword: error.kind().keyword().to_owned(),
+                message: truncate(&error.to_string()),
+                schema_path: error.schema_path().as_str().to_owned(),
+            })
+            .collect();
+        violations.sort();
+        violations.dedup();
+        Ok(violations)
+    }
+
+    /// Parses `bytes` as JSON and checks it against `target`.
+    pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
+        let instance = match parse_json(bytes) {
+            Ok(instance) => instance,
+            Err(error) => {
+                // Still reject an unknown target before reporting the text.
+                self.validator(target)?;
+                return Ok(Verdict::NotJson { error });
+            }
+        };
+        let violations = self.validate(target, &instance)?;
+        Ok(if violations.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid { violations }
+        })
+    }
+
+    /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.
+    pub fn is_valid(&self, target: &Target, instance: &Value) -> Result<bool, ContractError> {
+        Ok(self.validator(target)?.is_valid(instance))
+    }
+
+    fn validator(&self, target: &Target) -> Result<&jsonschema::Validator, ContractError> {
+        self.validators.get(target).ok_or_else(|| {
+            unknown(
+                self.api,
+                target,
+                self.validators.keys().map(ToString::to_string),
+            )
+        })
+    }
+}
+
+/// Cuts `message` to [`MAX_MESSAGE_CHARS`] characters, saying how much was left out.
+fn truncate(message: &str) -> String {
+    let total = message.chars().count();
+    if total <= MAX_MESSAGE_CHARS {
+        return message.to_owned();
+    }
+    let kept: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{kept}... ({} more characters)", total - MAX_MESSAGE_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_carry_line_and_column() {
+        let err = parse_json(b"{\n  \"a\": trux\n}").expect_err("not JSON");
+        assert_eq!((err.line, err.column), (2, 11));
+        assert!(err.message.starts_with("expected ident"), "{}", err.message);
+        assert_eq!(
+            parse_json(b"\xEF\xBB\xBF{}").expect("BOM ignored"),
+            json!({})
+        );
+        let err = parse_json(b"").expect_err("empty");
+        assert!(err.message.contains("EOF"), "{}", err.message);
+        let deep = "[".repeat(100_000);
+        let err = parse_json(deep.as_bytes()).expect_err("too deep");
+        assert!(err.message.contains("recursion limit"), "{}", err.message);
+    }
+
+    #[test]
+    fn long_messages_are_cut_and_say_so() {
+        let long = "x".repeat(1000);
+        let cut = truncate(&long);
+        assert!(cut.starts_with(&"x".repeat(MAX_MESSAGE_CHARS)));
+        assert!(cut.ends_with("... (700 more characters)"), "{cut}");
+        assert_eq!(truncate("short"), "short");
+    }
+
+    #[test]
+    fn unknown_targets_name_what_exists() {
+        let contract = Contract::get(Api::Cbr).expect("compiles");
+        let err = contract
+            .validate(&Target::Response { status: 418 }, &Value::Null)
+            .expect_err("no 418");
+        let text = err.to_string();
+        assert!(
+            text.contains("response 418") && text.contains("response 200"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_violation_is_reported_not_only_the_first() {
+        let contract = Contract::get(Api::Cbr).expect("compiles");
+        let page = json!({"count": "1", "operation_logs": {}, "limit": 0, "extra": true});
+        let found: Vec<(String, String)> = contract
+            .validate(&Target::Response { status: 200 }, &page)
+            .expect("target exists")
+            .into_iter()
+            .map(|v| (v.pointer, v.keyword))
+            .collect();
+        let expected = [
+            ("", "additionalProperties"),
+            ("/count", "type"),
+            ("/limit", "minimum"),
+            ("/operation_logs", "type"),
+        ];
+        assert_eq!(
+            found,
+            expected.map(|(p, k)| (p.to_owned(), k.to_owned())).to_vec()
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The integration suite: one binary, one module per topic (see STYLE.md, "few test binaries").
+
+mod cli;
+mod coverage;
+mod decisions;
+mod examples;
+mod fixtures;
+mod generated;
+mod schemars_agreement;
+mod support;

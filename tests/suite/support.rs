@@ -1,0 +1,126 @@
+//! Shared helpers: snapshot settings, the typed model for each target, and the round-trip diff.
+
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+
+use backup_task_api::contract::{Api, Target};
+use backup_task_api::{cbr, ocp};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Snapshots live in the top-level `snapshots/`, with sorted maps, whatever the test's module.
+pub fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_sort_maps(true);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// `tests/fixtures`, absolute.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// What a typed decode gave: the `Debug` text of the value and its re-serialisation.
+pub struct Typed {
+    pub debug: String,
+    pub json: Value,
+}
+
+fn decode<T: DeserializeOwned + Serialize + Debug>(value: &Value) -> Result<Typed, String> {
+    let typed: T = serde_path_to_error::deserialize(value)
+        .map_err(|e| format!("at {}: {}", e.path(), e.inner()))?;
+    let json = serde_json::to_value(&typed).map_err(|e| format!("re-serialise: {e}"))?;
+    Ok(Typed {
+        debug: format!("{typed:#?}"),
+        json,
+    })
+}
+
+/// Decodes `value` into the generated (or hand-written replacement) type of `target`.
+/// `None` when no typed model is mapped for that target.
+pub fn typed(api: Api, target: &Target, value: &Value) -> Option<Result<Typed, String>> {
+    Some(match (api, target) {
+        (Api::Cbr, Target::Response { status: 200 }) => decode::<cbr::ListOpLogsResponse>(value),
+        (Api::Cbr, Target::Response { .. }) => decode::<cbr::ErrorBody>(value),
+        (Api::Ocp, Target::Response { status: 200 }) => {
+            decode::<ocp::LogBackupTaskPageResponse>(value)
+        }
+        (Api::Ocp, Target::Response { .. }) => decode::<ocp::ErrorResponse>(value),
+        (Api::Cbr, Target::Schema(name)) => match name.as_str() {
+            "OperationLog" => decode::<cbr::OperationLog>(value),
+            "OpExtraInfo" => decode::<cbr::OpExtraInfo>(value),
+            "Resource" => decode::<cbr::Resource>(value),
+            "ErrorResponse" => decode::<cbr::ErrorBody>(value),
+            "ListOpLogsResponse" => decode::<cbr::ListOpLogsResponse>(value),
+            _ => return None,
+        },
+        (Api::Ocp, Target::Schema(name)) => match name.as_str() {
+            "LogBackupTask" => decode::<ocp::LogBackupTask>(value),
+            "LogBackupTaskPage" => decode::<ocp::LogBackupTaskPage>(value),
+            "PageInfo" => decode::<ocp::PageInfo>(value),
+            "ApiError" => decode::<ocp::ApiError>(value),
+            "ErrorResponse" => decode::<ocp::ErrorResponse>(value),
+            "LogBackupTaskPageResponse" => decode::<ocp::LogBackupTaskPageResponse>(value),
+            _ => return None,
+        },
+    })
+}
+
+/// How a re-serialised value differs from the input.
+#[derive(Debug, Default)]
+pub struct RoundTrip {
+    /// Differences the reader is documented to make (DISCREPANCIES.md, "Reader normalisations"):
+    /// an optional member whose value was `null` or `[]` is left out, and an integer in a
+    /// `number` field comes back as a float of the same value.
+    pub normalised: Vec<String>,
+    /// Every other difference, with its key path. Must be empty.
+    pub mismatches: Vec<String>,
+}
+
+/// Compares `input` with what the typed model wrote back.
+pub fn round_trip(input: &Value, output: &Value) -> RoundTrip {
+    let mut result = RoundTrip::default();
+    walk(input, output, String::new(), &mut result);
+    result
+}
+
+fn walk(input: &Value, output: &Value, path: String, result: &mut RoundTrip) {
+    match (input, output) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in a {
+                let here = format!("{path}/{key}");
+                match b.get(key) {
+                    Some(other) => walk(value, other, here, result),
+                    None if value.is_null() => {
+                        result.normalised.push(format!("{here} (null dropped)"))
+                    }
+                    None if value.as_array().is_some_and(Vec::is_empty) => result
+                        .normalised
+                        .push(format!("{here} (empty array dropped)")),
+                    None => result.mismatches.push(format!("{here}: lost {value}")),
+                }
+            }
+            for key in b.keys().filter(|k| !a.contains_key(*k)) {
+                result
+                    .mismatches
+                    .push(format!("{path}/{key}: added {}", b[key]));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                walk(x, y, format!("{path}/{i}"), result);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) if a != b && a.as_f64() == b.as_f64() => {
+            result
+                .normalised
+                .push(format!("{path} ({a} written as {b})"));
+        }
+        (a, b) if a == b => {}
+        (a, b) => result.mismatches.push(format!("{path}: {a} became {b}")),
+    }
+}

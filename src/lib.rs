@@ -3,4 +3,7 @@
 pub mod cbr;
 pub mod common;
 pub mod contract;
+mod error;
+
+pub use error::{Error, VendorError};
 pub mod ocp;

@@ -1,0 +1,77 @@
+//! The HTTP client both APIs use: rustls (ring), timeouts, a user agent, sensitive headers.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// Connect timeout unless the caller sets one.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Whole-request timeout unless the caller sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The user agent unless the caller sets one.
+pub const DEFAULT_USER_AGENT: &str = concat!("backup-task-api/", env!("CARGO_PKG_VERSION"));
+
+/// Transport settings shared by both clients' builders.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request (each retry gets its own).
+    pub timeout: Duration,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+/// A header whose value is a credential: marked sensitive, so reqwest and hyper never print it.
+pub(crate) fn sensitive_header(value: &str) -> Result<HeaderValue, String> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        "the credential contains characters not allowed in an HTTP header".to_owned()
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Builds the reqwest client. Installs the pure-Rust ring crypto provider for rustls once per
+/// process (a provider the application installed first wins).
+pub(crate) fn build_client(
+    settings: &HttpSettings,
+    default_headers: Vec<(HeaderName, HeaderValue)>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    // `Err` only means a provider is installed already; either way one is there.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let headers: HeaderMap = default_headers.into_iter().collect();
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.timeout)
+        .user_agent(settings.user_agent.clone())
+        .default_headers(headers)
+        .build()
+}
+
+/// Trims a trailing `/` and checks the endpoint is an http(s) URL.
+pub(crate) fn validate_endpoint(endpoint: &str) -> Result<String, crate::Error> {
+    let url = reqwest::Url::parse(endpoint).map_err(|e| {
+        crate::Error::InvalidRequest(format!("endpoint {endpoint:?} is not a URL: {e}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(crate::Error::InvalidRequest(format!(
+            "endpoint {endpoint:?} is not http or https"
+        )));
+    }
+    Ok(endpoint.trim_end_matches('/').to_owned())
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, the only form the query takes (no fraction).
+pub(crate) fn query_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

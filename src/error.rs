@@ -1,0 +1,194 @@
+//! The client layer's one error type.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::common::retry::{Exchange, RETRY_STATUSES};
+use crate::{cbr, ocp};
+
+/// Longest body excerpt an error carries.
+const EXCERPT_CHARS: usize = 200;
+
+/// What went wrong calling CBR or OCP.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be built (a bad argument, an endpoint that is not a URL).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// No response: connection refused or reset, DNS failure, or a timeout.
+    #[error("{} after {attempts} attempt(s): {source}", if source.is_timeout() { "timed out" } else { "transport error" })]
+    Transport {
+        /// The underlying failure.
+        #[source]
+        source: reqwest::Error,
+        /// Requests sent, retries included.
+        attempts: u32,
+    },
+
+    /// An HTTP error status, with the vendor's error body as far as it could be read.
+    #[error("HTTP {status} after {attempts} attempt(s): {body}")]
+    Api {
+        /// The status.
+        status: StatusCode,
+        /// The vendor's error body.
+        body: VendorError,
+        /// What the server asked the client to wait before trying again.
+        retry_after: Option<Duration>,
+        /// Requests sent, retries included.
+        attempts: u32,
+    },
+
+    /// OCP answered with a success status but its envelope says `successful: false`.
+    #[error("HTTP {status} but the OCP envelope says successful: false: {body}")]
+    Unsuccessful {
+        /// The (success) status.
+        status: StatusCode,
+        /// The envelope's error, as far as it could be read.
+        body: VendorError,
+    },
+
+    /// The body does not decode into the expected type.
+    #[error("{} body does not decode at {path}: {message} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()))]
+    Decode {
+        /// The status of the response, when known.
+        status: Option<StatusCode>,
+        /// JSON path where decoding failed (`.` for the root).
+        path: String,
+        /// What was wrong there.
+        message: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+
+    /// A page of a paged listing failed; the records before it were delivered.
+    #[error("page {page} failed after {records} record(s) were delivered: {source}")]
+    Page {
+        /// 1-based number of the page that failed.
+        page: u64,
+        /// Records the stream had delivered before the failure.
+        records: u64,
+        /// Why the page failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The HTTP status, when a response came.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. } | Error::Unsuccessful { status, .. } => Some(*status),
+            Error::Decode { status, .. } => *status,
+            Error::Transport { source, .. } => source.status(),
+            Error::Page { source, .. } => source.status(),
+            Error::InvalidRequest(_) => None,
+        }
+    }
+
+    /// Whether the same request may succeed later: throttling, gateway errors, transport
+    /// failures. (The client has already retried these as its policy allows.)
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { status, .. } => RETRY_STATUSES.contains(&status.as_u16()),
+            Error::Transport { .. } => true,
+            Error::Page { source, .. } => source.is_retryable(),
+            Error::InvalidRequest(_) | Error::Unsuccessful { .. } | Error::Decode { .. } => false,
+        }
+    }
+
+    /// The vendor's error body, when there is one.
+    pub fn vendor(&self) -> Option<&VendorError> {
+        match self {
+            Error::Api { body, .. } | Error::Unsuccessful { body, .. } => Some(body),
+            Error::Page { source, .. } => source.vendor(),
+            _ => None,
+        }
+    }
+
+    /// Decoding failed: find the JSON path where it failed by decoding `bytes` as `T` once more.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+        status: Option<StatusCode>,
+        bytes: &[u8],
+    ) -> Error {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+            // It decodes now: the body is fine and the failure was elsewhere (trailing bytes).
+            Ok(_) => (".".into(), "unexpected data after the JSON value".into()),
+        };
+        Error::Decode {
+            status,
+            path,
+            message,
+            excerpt: excerpt(bytes),
+        }
+    }
+
+    pub(crate) fn transport(source: reqwest::Error, exchange: &Exchange) -> Error {
+        Error::Transport {
+            source,
+            attempts: exchange.attempts.max(1),
+        }
+    }
+}
+
+/// A vendor's error body.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum VendorError {
+    /// CBR's `{error_code, error_msg, request_id?}` (or `{code, message}`).
+    Cbr(Box<cbr::ErrorBody>),
+    /// OCP's error envelope.
+    Ocp(Box<ocp::ErrorResponse>),
+    /// A body that is not the vendor's error shape (a proxy's HTML page, say).
+    Unparsed {
+        /// The start of the body.
+        excerpt: String,
+    },
+}
+
+impl fmt::Display for VendorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VendorError::Cbr(body) => {
+                write!(
+                    f,
+                    "{}: {}",
+                    body.code().unwrap_or("(no code)"),
+                    body.message().unwrap_or("(no message)")
+                )?;
+                if let Some(id) = &body.request_id {
+                    write!(f, " (request_id {id})")?;
+                }
+                Ok(())
+            }
+            VendorError::Ocp(envelope) => {
+                let error = &envelope.error;
+                write!(f, "{}: {}", error.code, error.message)?;
+                if let Some(debug) = &error.debug_message {
+                    write!(f, " ({debug})")?;
+                }
+                if let Some(trace) = &envelope.trace_id {
+                    write!(f, " [traceId {trace}]")?;
+                }
+                Ok(())
+            }
+            VendorError::Unparsed { excerpt } if excerpt.is_empty() => f.write_str("(empty body)"),
+            VendorError::Unparsed { excerpt } => write!(f, "unrecognised body: {excerpt:?}"),
+        }
+    }
+}
+
+/// The start of a body, as text, for error messages.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        cut.push_str("...");
+    }
+    cut
+}

@@ -4,6 +4,7 @@
 //! [`Incremental`] and [`Timestamp`](crate::common::Timestamp) replace generated types so that the
 //! reader never fails a page on a value the spec does not list.
 
+mod client;
 pub(crate) mod hooks;
 mod types;
 
@@ -21,6 +22,7 @@ pub(crate) mod generated {
     include!(concat!(env!("OUT_DIR"), "/cbr.rs"));
 }
 
+pub use client::{Auth, Client, ClientBuilder, ListOpLogs, MAX_LIMIT};
 pub use generated::types::{
     ListOpLogsResponse, OpErrorInfo, OpExtendInfoBckup, OpExtendInfoCommon, OpExtendInfoDelete,
     OpExtendInfoRemoveResources, OpExtendInfoReplication, OpExtendInfoRestore, OpExtendInfoSync,

@@ -1,0 +1,411 @@
+//! The CBR client people call: token auth, typed filters, paging, errors, retries.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use progenitor_client::Error as RawError;
+use reqwest::header::HeaderName;
+
+use super::generated;
+use super::hooks::Inner;
+use super::{ErrorBody, ListOpLogsResponse, OperationLog, OperationTypeFilter, TaskStatusFilter};
+use crate::common::Secret;
+use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
+use crate::common::retry::{self, Exchange, RetryPolicy};
+use crate::error::{Error, VendorError, excerpt};
+
+/// The most records CBR returns per page, and the page size the client asks for by default.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// How a CBR client authenticates.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Auth {
+    /// A project-scoped IAM token, sent as `X-Auth-Token`.
+    Token(Secret),
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    endpoint: String,
+    project_id: String,
+    auth: Option<Auth>,
+    http: HttpSettings,
+    retry: RetryPolicy,
+}
+
+impl ClientBuilder {
+    /// Authenticates with an IAM token (`X-Auth-Token`).
+    pub fn with_token(mut self, token: impl Into<Secret>) -> Self {
+        self.auth = Some(Auth::Token(token.into()));
+        self
+    }
+
+    /// Time allowed for each whole request (default 30 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.http.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to connect (default 10 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.http.user_agent = user_agent.into();
+        self
+    }
+
+    /// How to retry throttled and failed requests ([`RetryPolicy::disabled`] to switch off).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let endpoint = validate_endpoint(&self.endpoint)?;
+        if self.project_id.is_empty() {
+            return Err(Error::InvalidRequest("the project id is empty".into()));
+        }
+        let mut headers = Vec::new();
+        match &self.auth {
+            Some(Auth::Token(token)) if token.is_empty() => {
+                return Err(Error::InvalidRequest("the CBR token is empty".into()));
+            }
+            Some(Auth::Token(token)) => {
+                let value =
+                    http::sensitive_header(token.expose()).map_err(Error::InvalidRequest)?;
+                headers.push((HeaderName::from_static("x-auth-token"), value));
+            }
+            None => {
+                return Err(Error::InvalidRequest(
+                    "no CBR credentials: call with_token".into(),
+                ));
+            }
+        }
+        let reqwest = http::build_client(&self.http, headers)
+            .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
+        let raw =
+            generated::Client::new_with_client(&endpoint, reqwest, Inner { retry: self.retry });
+        Ok(Client {
+            raw,
+            project_id: self.project_id,
+        })
+    }
+}
+
+/// A CBR client for one project.
+#[derive(Debug, Clone)]
+pub struct Client {
+    raw: generated::Client,
+    project_id: String,
+}
+
+impl Client {
+    /// Starts building a client for `endpoint` (such as `https://cbr.eu-de.otc.t-systems.com`)
+    /// and `project_id`.
+    pub fn builder(endpoint: impl Into<String>, project_id: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            endpoint: endpoint.into(),
+            project_id: project_id.into(),
+            auth: None,
+            http: HttpSettings::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The project this client lists.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// A task-list query; set filters, then [`ListOpLogs::send`] one page or
+    /// [`ListOpLogs::stream`] every record.
+    pub fn list_op_logs(&self) -> ListOpLogs<'_> {
+        ListOpLogs {
+            client: self,
+            filters: Filters::default(),
+            limit: None,
+            offset: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Filters {
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    status: Option<TaskStatusFilter>,
+    operation_type: Option<OperationTypeFilter>,
+    provider_id: Option<String>,
+    resource_id: Option<String>,
+    resource_name: Option<String>,
+    vault_id: Option<String>,
+    vault_name: Option<String>,
+    enterprise_project_id: Option<String>,
+}
+
+/// A query of `GET /v3/{project_id}/operation-logs`. Unset filters are not sent.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ListOpLogs<'a> {
+    client: &'a Client,
+    filters: Filters,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+impl<'a> ListOpLogs<'a> {
+    /// Tasks that started at or after `at` (sent to the second, UTC).
+    pub fn start_time(mut self, at: DateTime<Utc>) -> Self {
+        self.filters.start_time = Some(at);
+        self
+    }
+
+    /// Tasks that started at or before `at` (sent to the second, UTC).
+    pub fn end_time(mut self, at: DateTime<Utc>) -> Self {
+        self.filters.end_time = Some(at);
+        self
+    }
+
+    /// Tasks in this status.
+    pub fn status(mut self, status: TaskStatusFilter) -> Self {
+        self.filters.status = Some(status);
+        self
+    }
+
+    /// Tasks of this type.
+    pub fn operation_type(mut self, operation_type: OperationTypeFilter) -> Self {
+        self.filters.operation_type = Some(operation_type);
+        self
+    }
+
+    /// Tasks of this backup provider (server, disk, SFS Turbo...).
+    pub fn provider_id(mut self, id: impl Into<String>) -> Self {
+        self.filters.provider_id = Some(id.into());
+        self
+    }
+
+    /// Tasks on this resource.
+    pub fn resource_id(mut self, id: impl Into<String>) -> Self {
+        self.filters.resource_id = Some(id.into());
+        self
+    }
+
+    /// Tasks on resources of this name.
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.filters.resource_name = Some(name.into());
+        self
+    }
+
+    /// Tasks in this vault.
+    pub fn vault_id(mut self, id: impl Into<String>) -> Self {
+        self.filters.vault_id = Some(id.into());
+        self
+    }
+
+    /// Tasks in vaults of this name.
+    pub fn vault_name(mut self, name: impl Into<String>) -> Self {
+        self.filters.vault_name = Some(name.into());
+        self
+    }
+
+    /// Tasks in this enterprise project (`all_granted_eps` for all the caller may see).
+    pub fn enterprise_project_id(mut self, id: impl Into<String>) -> Self {
+        self.filters.enterprise_project_id = Some(id.into());
+        self
+    }
+
+    /// Records per page, 1 to 1000 (default 1000 when paging).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// 0-based record offset of the first record (default 0).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Fetches one page at the set `offset` and `limit` (unset ones are not sent).
+    pub async fn send(&self) -> Result<ListOpLogsResponse, Error> {
+        self.fetch(self.offset, self.limit).await
+    }
+
+    /// Every record from the set `offset` on, lazily, one page in memory at a time. Pages are
+    /// requested with `limit` (default 1000) at a 0-based record offset that advances by each
+    /// page's length; the stream ends on a short or empty page (`count` is not trusted as a
+    /// bound). A failed page yields one [`Error::Page`], carrying how many records came before,
+    /// and ends the stream.
+    pub fn stream(self) -> impl Stream<Item = Result<OperationLog, Error>> + 'a {
+        let limit = self.limit.unwrap_or(MAX_LIMIT);
+        let offset = self.offset.unwrap_or(0);
+        let state = Paging {
+            query: self,
+            offset,
+            delivered: 0,
+            pages: 0,
+            buffer: Vec::new().into_iter(),
+            done: false,
+        };
+        futures::stream::unfold(state, move |mut st| async move {
+            loop {
+                if let Some(record) = st.buffer.next() {
+                    st.delivered += 1;
+                    return Some((Ok(record), st));
+                }
+                if st.done {
+                    return None;
+                }
+                st.pages += 1;
+                match st.query.fetch(Some(st.offset), Some(limit)).await {
+                    Ok(page) => {
+                        let n = page.operation_logs.len();
+                        st.done = n < limit as usize;
+                        st.offset = st
+                            .offset
+                            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                        st.buffer = page.operation_logs.into_iter();
+                    }
+                    Err(source) => {
+                        st.done = true;
+                        let error = Error::Page {
+                            page: st.pages,
+                            records: st.delivered,
+                            source: Box::new(source),
+                        };
+                        return Some((Err(error), st));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Every record from the set `offset` on, collected; fails on the first failed page.
+    pub async fn collect_all(self) -> Result<Vec<OperationLog>, Error> {
+        use futures::TryStreamExt as _;
+        self.stream().try_collect().await
+    }
+
+    async fn fetch(
+        &self,
+        offset: Option<u32>,
+        limit: Option<u32>,
+    ) -> Result<ListOpLogsResponse, Error> {
+        if let Some(limit) = limit
+            && !(1..=MAX_LIMIT).contains(&limit)
+        {
+            return Err(Error::InvalidRequest(format!(
+                "limit {limit} is outside 1..={MAX_LIMIT}"
+            )));
+        }
+        let f = &self.filters;
+        let mut call = self
+            .client
+            .raw
+            .list_op_logs()
+            .project_id(self.client.project_id.clone());
+        if let Some(at) = f.start_time {
+            call = call.start_time(query_time(at));
+        }
+        if let Some(at) = f.end_time {
+            call = call.end_time(query_time(at));
+        }
+        if let Some(v) = f.status {
+            call = call.status(v);
+        }
+        if let Some(v) = f.operation_type {
+            call = call.operation_type(v);
+        }
+        if let Some(v) = &f.provider_id {
+            call = call.provider_id(v.clone());
+        }
+        if let Some(v) = &f.resource_id {
+            call = call.resource_id(v.clone());
+        }
+        if let Some(v) = &f.resource_name {
+            call = call.resource_name(v.clone());
+        }
+        if let Some(v) = &f.vault_id {
+            call = call.vault_id(v.clone());
+        }
+        if let Some(v) = &f.vault_name {
+            call = call.vault_name(v.clone());
+        }
+        if let Some(v) = &f.enterprise_project_id {
+            call = call.enterprise_project_id(v.clone());
+        }
+        if let Some(v) = limit {
+            call = call.limit(i32::try_from(v).unwrap_or(i32::MAX));
+        }
+        if let Some(v) = offset {
+            call = call.offset(i32::try_from(v).unwrap_or(i32::MAX));
+        }
+        let (result, exchange) = retry::observed(call.send()).await;
+        match result {
+            Ok(page) => Ok(page.into_inner()),
+            Err(error) => Err(map_error(error, &exchange).await),
+        }
+    }
+}
+
+struct Paging<'a> {
+    query: ListOpLogs<'a>,
+    offset: u32,
+    delivered: u64,
+    pages: u64,
+    buffer: std::vec::IntoIter<OperationLog>,
+    done: bool,
+}
+
+/// Turns progenitor's error into this crate's, with what the exchange recorded.
+async fn map_error(error: RawError<ErrorBody>, exchange: &Exchange) -> Error {
+    let attempts = exchange.attempts.max(1);
+    let api = |status, body| Error::Api {
+        status,
+        body,
+        retry_after: exchange.retry_after,
+        attempts,
+    };
+    match error {
+        RawError::ErrorResponse(value) => api(
+            value.status(),
+            VendorError::Cbr(Box::new(value.into_inner())),
+        ),
+        // A status the spec does not list (429, 502, 503...): read whatever body came.
+        RawError::UnexpectedResponse(response) => {
+            let status = response.status();
+            match response.bytes().await {
+                Ok(bytes) => api(status, cbr_body(&bytes)),
+                Err(e) => Error::transport(e, exchange),
+            }
+        }
+        RawError::InvalidResponsePayload(bytes, _) => match exchange.status {
+            // A documented error status whose body is not CBR's error shape (a proxy's page).
+            Some(status) if !status.is_success() => api(status, cbr_body(&bytes)),
+            status => Error::decode::<ListOpLogsResponse>(status, &bytes),
+        },
+        RawError::CommunicationError(e)
+        | RawError::ResponseBodyError(e)
+        | RawError::InvalidUpgrade(e) => Error::transport(e, exchange),
+        RawError::InvalidRequest(why) | RawError::Custom(why) => Error::InvalidRequest(why),
+    }
+}
+
+fn cbr_body(bytes: &[u8]) -> VendorError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) if body.code().is_some() || body.message().is_some() => {
+            VendorError::Cbr(Box::new(body))
+        }
+        _ => VendorError::Unparsed {
+            excerpt: excerpt(bytes),
+        },
+    }
+}

@@ -1,0 +1,771 @@
+//! The CBR client against a real local HTTP server (wiremock): exact requests, every error shape,
+//! retries (delays observed through an injected sleep, so nothing really waits), paging edge cases,
+//! bad bodies, timeouts, and tolerant reading.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backup_task_api::cbr::{
+    Client, OperationType, OperationTypeFilter, TaskStatus, TaskStatusFilter,
+};
+use backup_task_api::common::retry::RetryPolicy;
+use backup_task_api::{Error, VendorError};
+use chrono::{TimeZone, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const TOKEN: &str = "MIIZ-secret-token-value";
+const LOGS: &str = "/v3/proj/operation-logs";
+
+/// A retry policy whose sleeps are recorded instead of slept.
+fn recorded(retries: usize) -> (RetryPolicy, Arc<Mutex<Vec<Duration>>>) {
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let log = slept.clone();
+    let policy = RetryPolicy::default()
+        .without_jitter()
+        .with_max_retries(retries)
+        .with_min_delay(Duration::from_millis(100))
+        .with_sleep(move |d| {
+            log.lock().expect("lock").push(d);
+            async {}
+        });
+    (policy, slept)
+}
+
+fn client(server: &MockServer, retry: RetryPolicy) -> Client {
+    Client::builder(server.uri(), "proj")
+        .with_token(TOKEN)
+        .with_retry(retry)
+        .build()
+        .expect("client")
+}
+
+fn log(i: usize) -> Value {
+    json!({
+        "id": format!("task-{i}"), "project_id": "proj", "status": "success",
+        "created_at": "2019-05-23T14:31:36.039365", "started_at": "2019-05-23T14:31:36.007230",
+        "updated_at": "2019-05-23T14:35:23.584418", "error_info": {"code": "", "message": ""}
+    })
+}
+
+fn page(logs: Vec<Value>) -> Value {
+    json!({"count": logs.len(), "operation_logs": logs})
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording is on")
+}
+
+/// Serves `total` records by `offset`/`limit`, like CBR; `cap` limits what it returns per page.
+struct Dataset {
+    total: usize,
+    cap: usize,
+}
+
+impl Respond for Dataset {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let get = |key: &str| {
+            request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        let offset = get("offset").unwrap_or(0);
+        let limit = get("limit").unwrap_or(1000).min(self.cap);
+        let logs: Vec<Value> = (offset..self.total.min(offset + limit)).map(log).collect();
+        // `count` is the total here; the client must not depend on it either way.
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"count": self.total, "operation_logs": logs}))
+    }
+}
+
+#[tokio::test]
+async fn every_filter_goes_out_exactly_and_unset_ones_are_omitted() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![])))
+        .mount(&server)
+        .await;
+    let client = client(&server, RetryPolicy::disabled());
+    client.list_op_logs().send().await.expect("bare query");
+    client
+        .list_op_logs()
+        .start_time(
+            Utc.with_ymd_and_hms(2018, 1, 1, 12, 0, 0)
+                .single()
+                .expect("time"),
+        )
+        .end_time(
+            Utc.with_ymd_and_hms(2018, 2, 1, 12, 0, 0)
+                .single()
+                .expect("time"),
+        )
+        .status(TaskStatusFilter::Running)
+        .operation_type(OperationTypeFilter::Replication)
+        .provider_id("0daac4c5-6707-4851-97ba-169e36266b66")
+        .resource_id("res 1")
+        .resource_name("ECS-0001")
+        .vault_id("v1")
+        .vault_name("my vault&co")
+        .enterprise_project_id("all_granted_eps")
+        .limit(50)
+        .offset(0)
+        .send()
+        .await
+        .expect("filtered query");
+    let seen = requests(&server).await;
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(request.method.as_str(), "GET");
+        assert_eq!(request.url.path(), LOGS);
+        assert_eq!(request.headers["x-auth-token"], TOKEN);
+        assert!(
+            request.headers.get("api-version").is_none(),
+            "progenitor's api-version header is stripped"
+        );
+        assert!(
+            request.headers["user-agent"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("backup-task-api/")
+        );
+    }
+    assert_eq!(seen[0].url.query(), None, "no filter set, nothing sent");
+    assert_eq!(
+        seen[1].url.query(),
+        Some(
+            "end_time=2018-02-01T12%3A00%3A00Z&enterprise_project_id=all_granted_eps&limit=50&offset=0\
+             &operation_type=replication&provider_id=0daac4c5-6707-4851-97ba-169e36266b66\
+             &resource_id=res+1&resource_name=ECS-0001&start_time=2018-01-01T12%3A00%3A00Z\
+             &status=running&vault_id=v1&vault_name=my+vault%26co"
+        )
+    );
+}
+
+#[tokio::test]
+async fn project_id_is_percent_encoded_in_the_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![])))
+        .mount(&server)
+        .await;
+    let client = Client::builder(server.uri(), "a b/c?")
+        .with_token(TOKEN)
+        .build()
+        .expect("client");
+    client.list_op_logs().send().await.expect("page");
+    assert_eq!(
+        requests(&server).await[0].url.path(),
+        "/v3/a%20b%2Fc%3F/operation-logs"
+    );
+}
+
+#[tokio::test]
+async fn bad_arguments_are_errors_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    let client = client(&server, RetryPolicy::disabled());
+    for limit in [0, 1001] {
+        let err = client
+            .list_op_logs()
+            .limit(limit)
+            .send()
+            .await
+            .expect_err("out of range");
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    }
+    assert!(requests(&server).await.is_empty());
+    for (endpoint, token) in [("not a url", TOKEN), ("ftp://x", TOKEN), ("http://x", "")] {
+        let err = Client::builder(endpoint, "p")
+            .with_token(token)
+            .build()
+            .expect_err(endpoint);
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    }
+    let err = Client::builder("http://x", "p")
+        .build()
+        .expect_err("no credentials");
+    assert!(err.to_string().contains("with_token"), "{err}");
+}
+
+#[tokio::test]
+async fn error_bodies_are_parsed_in_every_shape() {
+    let cases = [
+        (
+            404,
+            json!({"error_code": "BackupService.6500", "error_msg": "Operation log does not exist."}),
+            "BackupService.6500",
+            None,
+        ),
+        (
+            401,
+            json!({"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information.", "request_id": "r-1"}),
+            "APIGW.0301",
+            Some("r-1"),
+        ),
+        (
+            500,
+            json!({"code": "BackupService.9998", "message": "System error."}),
+            "BackupService.9998",
+            None,
+        ),
+        (
+            403,
+            json!({"error_code": "BackupService.8600", "error_msg": "denied", "extra": 1}),
+            "BackupService.8600",
+            None,
+        ),
+    ];
+    for (status, body, code, request_id) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let err = client(&server, RetryPolicy::disabled())
+            .list_op_logs()
+            .send()
+            .await
+            .expect_err("error status");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert!(!err.is_retryable());
+        let Some(VendorError::Cbr(parsed)) = err.vendor() else {
+            panic!("{status}: {err:?}")
+        };
+        assert_eq!(parsed.code(), Some(code));
+        assert_eq!(parsed.request_id.as_deref(), request_id);
+        assert!(err.to_string().contains(code), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_non_json_error_page_keeps_its_status_and_an_excerpt() {
+    let server = MockServer::start().await;
+    let html = "<html><body>502 Bad Gateway</body></html>";
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(html))
+        .mount(&server)
+        .await;
+    let err = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("500");
+    match &err {
+        Error::Api {
+            status,
+            body: VendorError::Unparsed { excerpt },
+            attempts: 1,
+            ..
+        } => {
+            assert_eq!(status.as_u16(), 500);
+            assert_eq!(excerpt, html);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_honouring_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "7")
+                .set_body_json(json!({"error_code": "APIGW.0308", "error_msg": "throttled"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![log(0)])))
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(3);
+    let page = client(&server, policy)
+        .list_op_logs()
+        .send()
+        .await
+        .expect("second attempt succeeds");
+    assert_eq!(page.operation_logs.len(), 1);
+    assert_eq!(requests(&server).await.len(), 2);
+    assert_eq!(*slept.lock().expect("lock"), [Duration::from_secs(7)]);
+}
+
+#[tokio::test]
+async fn gateway_errors_back_off_exponentially_then_give_up_with_the_last_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(3);
+    let err = client(&server, policy)
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("always 503");
+    assert_eq!(requests(&server).await.len(), 4, "1 attempt + 3 retries");
+    // backon computes in f32, so compare whole milliseconds.
+    let ms: Vec<u128> = slept
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
+    assert_eq!(ms, [100, 200, 400]);
+    assert!(matches!(err, Error::Api { attempts: 4, .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_and_a_total_budget() {
+    let server = MockServer::start().await;
+    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", later.as_str()))
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(3);
+    let err = client(&server, policy)
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("asked to wait an hour");
+    // An hour is beyond the 30 s budget: the client returns the error instead of waiting.
+    assert_eq!(requests(&server).await.len(), 1);
+    assert!(slept.lock().expect("lock").is_empty());
+    let Error::Api {
+        retry_after: Some(wait),
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(wait > Duration::from_secs(3500), "{wait:?}");
+}
+
+#[tokio::test]
+async fn retries_can_be_switched_off() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let err = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("503");
+    assert_eq!(requests(&server).await.len(), 1);
+    assert!(matches!(err, Error::Api { attempts: 1, .. }));
+}
+
+#[tokio::test]
+async fn a_dead_server_is_a_transport_error_after_retries() {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    }; // dropped: nothing listens there now
+    let (policy, slept) = recorded(2);
+    let client = Client::builder(format!("http://{address}"), "p")
+        .with_token(TOKEN)
+        .with_retry(policy)
+        .build()
+        .expect("client");
+    let err = client.list_op_logs().send().await.expect_err("refused");
+    assert!(
+        matches!(err, Error::Transport { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(slept.lock().expect("lock").len(), 2);
+    assert!(
+        err.to_string()
+            .starts_with("transport error after 3 attempt(s)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(page(vec![]))
+                .set_delay(Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::builder(server.uri(), "p")
+        .with_token(TOKEN)
+        .with_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let err = client.list_op_logs().send().await.expect_err("too slow");
+    let Error::Transport {
+        source,
+        attempts: 1,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(source.is_timeout());
+    assert!(
+        err.to_string().starts_with("timed out after 1 attempt(s)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_non_json_and_wrong_typed_bodies_are_decode_errors_with_a_path() {
+    let cases = [
+        (
+            r#"{"count": 1, "operation_logs": [{"id": "x""#.to_owned(),
+            // serde_path_to_error writes `?` for the key it was reading when the text ran out.
+            "operation_logs[0].?",
+        ),
+        ("upstream said no".to_owned(), "."),
+        (
+            r#"{"count": "many", "operation_logs": []}"#.to_owned(),
+            "count",
+        ),
+        (
+            json!({"count": 1, "operation_logs": [{"id": 5}]}).to_string(),
+            "operation_logs[0].id",
+        ),
+    ];
+    for (body, at) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .mount(&server)
+            .await;
+        let err = client(&server, RetryPolicy::disabled())
+            .list_op_logs()
+            .send()
+            .await
+            .expect_err(&body);
+        let Error::Decode {
+            path,
+            excerpt,
+            status,
+            ..
+        } = &err
+        else {
+            panic!("{body}: {err:?}")
+        };
+        assert_eq!(path, at, "{body}");
+        assert_eq!(status.map(|s| s.as_u16()), Some(200));
+        assert!(body.starts_with(excerpt.as_str()), "{excerpt}");
+        assert!(!err.is_retryable());
+    }
+}
+
+#[tokio::test]
+async fn paging_empty_first_page() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: 0,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let all = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .collect_all()
+        .await
+        .expect("all");
+    assert!(all.is_empty());
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn paging_total_an_exact_multiple_of_the_page_size() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: 6,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let all = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(3)
+        .collect_all()
+        .await
+        .expect("all");
+    let ids: Vec<&str> = all.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["task-0", "task-1", "task-2", "task-3", "task-4", "task-5"]
+    );
+    let offsets: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| r.url.query().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        offsets,
+        ["limit=3&offset=0", "limit=3&offset=3", "limit=3&offset=6"]
+    );
+}
+
+#[tokio::test]
+async fn paging_stops_on_a_short_page_and_ignores_count() {
+    // The server says count=1 on every page, yet has 5 records: count is not a bound.
+    let server = MockServer::start().await;
+    for (offset, logs) in [
+        (0, vec![log(0), log(1)]),
+        (2, vec![log(2), log(3)]),
+        (4, vec![log(4)]),
+    ] {
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::query_param(
+                "offset",
+                offset.to_string(),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"count": 1, "operation_logs": logs})),
+            )
+            .mount(&server)
+            .await;
+    }
+    let all = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(2)
+        .collect_all()
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        requests(&server).await.len(),
+        3,
+        "the short third page ends it"
+    );
+}
+
+#[tokio::test]
+async fn paging_when_the_server_returns_fewer_than_asked() {
+    // A server that caps pages below `limit`: its first short page is taken as the last (the
+    // documented stop rule), so the client asks once and reports what it got.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset { total: 10, cap: 4 })
+        .mount(&server)
+        .await;
+    let all = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(5)
+        .collect_all()
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 4);
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_page_that_fails_then_succeeds_on_retry_repeats_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "2"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: 5,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(2);
+    let all = client(&server, policy)
+        .list_op_logs()
+        .limit(2)
+        .collect_all()
+        .await
+        .expect("all");
+    let ids: Vec<String> = all.into_iter().map(|l| l.id).collect();
+    assert_eq!(ids, (0..5).map(|i| format!("task-{i}")).collect::<Vec<_>>());
+    assert_eq!(requests(&server).await.len(), 4, "3 pages + 1 retry");
+    assert_eq!(slept.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn a_page_that_keeps_failing_ends_the_stream_with_how_far_it_got() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "2"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error_code": "BackupService.9998", "error_msg": "boom"})),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: 5,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(2)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3, "two records, then one error, then the end");
+    assert!(items[..2].iter().all(Result::is_ok));
+    match &items[2] {
+        Err(Error::Page {
+            page: 2,
+            records: 2,
+            source,
+        }) => assert_eq!(source.status().map(|s| s.as_u16()), Some(500)),
+        other => panic!("{other:?}"),
+    }
+    let err = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(2)
+        .collect_all()
+        .await
+        .expect_err("fails");
+    assert_eq!(
+        err.status().map(|s| s.as_u16()),
+        Some(500),
+        "status reaches through Page"
+    );
+}
+
+#[tokio::test]
+async fn the_stream_is_lazy_one_page_at_a_time() {
+    // Memory is bounded by one page: a page is requested only when the previous one is used up.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: 100_000,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let client = client(&server, RetryPolicy::disabled());
+    let mut stream = Box::pin(client.list_op_logs().stream());
+    for _ in 0..1000 {
+        stream.next().await.expect("item").expect("ok");
+    }
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "1000 records need one page"
+    );
+    stream.next().await.expect("item").expect("ok");
+    assert_eq!(
+        requests(&server).await.len(),
+        2,
+        "record 1001 needs the second page"
+    );
+    let rest = stream
+        .fold(0usize, |n, item| async move {
+            item.expect("ok");
+            n + 1
+        })
+        .await;
+    assert_eq!(rest, 100_000 - 1001);
+    assert_eq!(
+        requests(&server).await.len(),
+        101,
+        "100 full pages and the empty one"
+    );
+}
+
+#[tokio::test]
+async fn tolerant_reading_of_a_real_world_page() {
+    let mut odd = log(1);
+    odd["status"] = json!("archived");
+    odd["operation_type"] = json!("cold_archive");
+    odd["created_at"] = json!("2019-05-23T14:35:23.584+00:00");
+    odd["started_at"] = json!("2020-02-23T01:00:32Z");
+    odd["updated_at"] = json!("not a time");
+    odd["vault_id"] = Value::Null;
+    odd["brand_new_field"] = json!({"nested": [1, 2]});
+    odd["extra_info"] = json!({"backup": {"incremental": true}, "copy": {"unknown": "member"}});
+    let mut string_incremental = log(2);
+    string_incremental["extra_info"] = json!({"backup": {"incremental": "false"}});
+    let body =
+        json!({"count": 3, "operation_logs": [log(0), odd, string_incremental], "next": "?"});
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&body))
+        .mount(&server)
+        .await;
+    let page = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .send()
+        .await
+        .expect("tolerated");
+    let odd = &page.operation_logs[1];
+    assert_eq!(odd.status, TaskStatus::Other("archived".into()));
+    assert_eq!(
+        odd.operation_type,
+        Some(OperationType::Other("cold_archive".into()))
+    );
+    assert_eq!(
+        odd.created_at.to_utc().map(|t| t.timestamp()),
+        Some(1558622123)
+    );
+    assert_eq!(odd.started_at.has_offset(), Some(true));
+    assert!(!odd.updated_at.is_valid());
+    assert_eq!(odd.updated_at.as_str(), "not a time");
+    assert_eq!(odd.vault_id, None);
+    let incremental = |l: &backup_task_api::cbr::OperationLog| {
+        l.extra_info
+            .as_ref()
+            .and_then(|e| e.backup.as_ref())
+            .and_then(|b| b.incremental.as_ref())
+            .and_then(|i| i.as_bool())
+    };
+    assert_eq!(incremental(odd), Some(true));
+    assert_eq!(incremental(&page.operation_logs[2]), Some(false));
+    assert_eq!(
+        page.operation_logs[0].operation_type, None,
+        "missing optional field"
+    );
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_or_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error_code": "APIGW.0301", "error_msg": "bad token", "request_id": "r"}),
+        ))
+        .mount(&server)
+        .await;
+    let builder = Client::builder(server.uri(), "proj")
+        .with_token(TOKEN)
+        .with_retry(RetryPolicy::disabled());
+    let client = builder.clone().build().expect("client");
+    let err = client.list_op_logs().send().await.expect_err("401");
+    for text in [
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        format!("{err:?}"),
+        err.to_string(),
+        format!("{err:#?}"),
+    ] {
+        assert!(!text.contains(TOKEN), "token leaked: {text}");
+    }
+    assert!(format!("{builder:?}").contains("<redacted>"));
+}

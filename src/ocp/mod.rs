@@ -5,7 +5,9 @@
 //! [`Id`], [`ErrorCode`] and [`Timestamp`](crate::common::Timestamp) replace generated types so
 //! that the reader never fails a page on a value the spec does not list.
 
+mod client;
 pub(crate) mod hooks;
+pub mod signer;
 mod types;
 
 /// The progenitor output, kept private; what users need is re-exported below.
@@ -22,6 +24,7 @@ pub(crate) mod generated {
     include!(concat!(env!("OUT_DIR"), "/ocp.rs"));
 }
 
+pub use client::{Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListLogBackupTasks};
 pub use generated::types::{
     ApiError, ApiSubError, ErrorResponse, LogBackupTask, LogBackupTaskPage,
     LogBackupTaskPageResponse, LogBackupTaskStatusFilter, PageInfo,

@@ -1,6 +1,8 @@
 //! The integration suite: one binary, one module per topic (see STYLE.md, "few test binaries").
 
 mod cli;
+mod client_cbr;
+mod client_ocp;
 mod coverage;
 mod decisions;
 mod examples;

@@ -7,3 +7,4 @@ mod error;
 
 pub use error::{Error, VendorError};
 pub mod ocp;
+pub mod publish;

@@ -1,0 +1,270 @@
+//! `diff`: one pair of small specs per rule under `tests/fixtures/diff/<rule>/{old,new}.yaml`,
+//! with the expected classification in `expect.json` (the exact `(rule, side, impact)` list and the
+//! suggested bump), run with `insta::glob!` so a new pair is a new case with no code change.
+//! Directories named `scenario-*` pin what must not be reported, or how references are followed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use backup_task_api::contract::Api;
+use backup_task_api::publish::diff::{self, Bump, RULES};
+use serde_json::Value;
+
+use crate::support::{fixtures_dir, settings};
+
+const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn triples(changes: &Value) -> Vec<(String, String, String)> {
+    let mut found: Vec<(String, String, String)> = changes
+        .as_array()
+        .expect("a list of changes")
+        .iter()
+        .map(|c| {
+            let field = |k: &str| c[k].as_str().expect("string field").to_owned();
+            (field("rule"), field("side"), field("impact"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn each_fixture_pair_gets_its_expected_classification() {
+    let base = fixtures_dir().join("diff");
+    settings().bind(|| {
+        insta::glob!(&base, "*/old.yaml", |old_path| {
+            let dir = old_path.parent().expect("a case directory");
+            let old = diff::load(old_path).expect("old.yaml loads");
+            let new = diff::load(&dir.join("new.yaml")).expect("new.yaml loads");
+            let expect: Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.join("expect.json")).expect("expect.json"),
+            )
+            .expect("expect.json is JSON");
+            let report = diff::diff(&old, &new);
+            let found = triples(&serde_json::to_value(&report.changes).expect("serialises"));
+            assert_eq!(
+                found,
+                triples(&expect["changes"]),
+                "{}:\n{}",
+                dir.display(),
+                report.to_text(false)
+            );
+            assert_eq!(
+                Some(report.bump(false).to_string().as_str()),
+                expect["bump"].as_str(),
+                "{}",
+                dir.display()
+            );
+            for change in &report.changes {
+                assert!(
+                    RULES.iter().any(|(rule, _)| *rule == change.rule),
+                    "{}: rule {} is not in RULES",
+                    dir.display(),
+                    change.rule
+                );
+            }
+            insta::assert_snapshot!(report.to_text(false));
+        });
+    });
+}
+
+#[test]
+fn every_rule_has_a_fixture_pair_named_after_it() {
+    let base = fixtures_dir().join("diff");
+    for (rule, _) in RULES {
+        let dir = base.join(rule);
+        assert!(
+            dir.join("old.yaml").is_file() && dir.join("new.yaml").is_file(),
+            "no fixture pair for rule {rule} in {}",
+            dir.display()
+        );
+        let expect = std::fs::read_to_string(dir.join("expect.json")).expect("expect.json");
+        assert!(
+            expect.contains(&format!("\"rule\": \"{rule}\"")),
+            "{rule}: its pair does not produce it"
+        );
+    }
+    for entry in std::fs::read_dir(&base).expect("fixtures/diff") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("scenario-") || RULES.iter().any(|(rule, _)| *rule == name),
+            "{name}: a pair is named after a rule or starts with scenario-"
+        );
+    }
+}
+
+#[test]
+fn each_spec_diffed_against_itself_reports_nothing() {
+    for api in Api::ALL {
+        let spec = api.spec().expect("spec parses");
+        let report = diff::diff(spec, spec);
+        assert!(report.changes.is_empty(), "{api}: {:#?}", report.changes);
+        assert_eq!(report.bump(true), Bump::None);
+        assert!(report.version_allows(true));
+    }
+}
+
+#[test]
+fn the_rules_are_all_different_and_described() {
+    let mut names: Vec<&str> = RULES.iter().map(|(rule, _)| *rule).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), RULES.len());
+    assert!(RULES.iter().all(|(_, why)| !why.is_empty()));
+}
+
+fn case(rule: &str, file: &str) -> String {
+    Path::new("tests/fixtures/diff")
+        .join(rule)
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn breaking_changes_exit_1_and_compatible_ones_exit_0() {
+    let out = run(&[
+        "diff",
+        &case("parameter-removed", "old.yaml"),
+        &case("parameter-removed", "new.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("suggested bump: major"));
+    let out = run(&[
+        "diff",
+        &case("enum-widened", "old.yaml"),
+        &case("enum-widened", "new.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("suggested bump: minor"));
+    // With --strict, a new response enum value breaks (strict readers have closed enums).
+    let out = run(&[
+        "diff",
+        "--strict",
+        &case("enum-widened", "old.yaml"),
+        &case("enum-widened", "new.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("suggested bump: major"));
+}
+
+#[test]
+fn json_output_carries_the_counts_the_bump_and_every_change() {
+    let out = run(&[
+        "diff",
+        "--format",
+        "json",
+        &case("required-added", "old.yaml"),
+        &case("required-added", "new.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    settings().bind(|| insta::assert_json_snapshot!("diff_json_required_added", report));
+}
+
+#[test]
+fn check_version_passes_a_breaking_change_only_with_a_raised_major() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = case("property-removed", "old.yaml");
+    let new_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(case("property-removed", "new.yaml")),
+    )
+    .expect("new.yaml");
+    for (version, expected) in [("1.0.1", 1), ("1.1.0", 1), ("2.0.0", 0)] {
+        let path = dir.path().join(format!("{version}.yaml"));
+        let bumped = new_text.replace("version: 1.0.0", &format!("version: {version}"));
+        assert_ne!(bumped, new_text, "the fixture names its version");
+        std::fs::write(&path, bumped).expect("write");
+        let out = run(&["diff", "--check-version", &old, &path.display().to_string()]);
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "{version}: {}",
+            text(&out.stderr)
+        );
+    }
+    // A compatible change passes whatever the version says.
+    let out = run(&[
+        "diff",
+        "--check-version",
+        &case("status-added", "old.yaml"),
+        &case("status-added", "new.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_release_directory_as_old_picks_the_baseline() {
+    let out = run(&[
+        "diff",
+        "--check-version",
+        "schemas/cbr/releases",
+        "openapi/cbr-operation-logs.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("baseline: schemas/cbr/releases/1.0.0.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "openapi: 3.0.3\npaths: [\n").expect("write");
+    let not_openapi = dir.path().join("list.yaml");
+    std::fs::write(&not_openapi, "- a\n- b\n").expect("write");
+    let swagger = dir.path().join("swagger.yaml");
+    std::fs::write(&swagger, "swagger: '2.0'\ninfo: {title: t, version: '1'}\n").expect("write");
+    let good = case("status-added", "old.yaml");
+    for (path, says) in [
+        (&broken, "is not valid YAML or JSON"),
+        (
+            &not_openapi,
+            "is not an OpenAPI 3 document: the top level is not a mapping",
+        ),
+        (
+            &swagger,
+            "is not an OpenAPI 3 document: no `openapi` version string",
+        ),
+        (&dir.path().join("absent.yaml"), "cannot read"),
+    ] {
+        let shown = path.display().to_string();
+        let out = run(&["diff", &shown, &good]);
+        assert_eq!(out.status.code(), Some(2), "{shown}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&shown) && err.contains(says), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = run(&["diff", &good]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing argument is a usage error"
+    );
+}
+
+#[test]
+fn help_is_snapshotted() {
+    let out = run(&["diff", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    settings().bind(|| insta::assert_snapshot!("cli_diff_help", text(&out.stdout)));
+}

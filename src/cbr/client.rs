@@ -10,9 +10,9 @@ use reqwest::header::HeaderName;
 use super::generated;
 use super::hooks::Inner;
 use super::{ErrorBody, ListOpLogsResponse, OperationLog, OperationTypeFilter, TaskStatusFilter};
-use crate::common::Secret;
 use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
 use crate::common::retry::{self, Exchange, RetryPolicy};
+use crate::common::{Page, Secret};
 use crate::error::{Error, VendorError, excerpt};
 
 /// The most records CBR returns per page, and the page size the client asks for by default.
@@ -236,55 +236,73 @@ impl<'a> ListOpLogs<'a> {
 
     /// Fetches one page at the set `offset` and `limit` (unset ones are not sent).
     pub async fn send(&self) -> Result<ListOpLogsResponse, Error> {
-        self.fetch(self.offset, self.limit).await
+        self.fetch(self.offset, self.limit, false)
+            .await
+            .map(|(page, _)| page)
     }
 
-    /// Every record from the set `offset` on, lazily, one page in memory at a time. Pages are
-    /// requested with `limit` (default 1000) at a 0-based record offset that advances by each
-    /// page's length; the stream ends on a short or empty page (`count` is not trusted as a
-    /// bound). A failed page yields one [`Error::Page`], carrying how many records came before,
-    /// and ends the stream.
-    pub fn stream(self) -> impl Stream<Item = Result<OperationLog, Error>> + 'a {
+    /// Every page from the set `offset` on, lazily, each with the raw body it was decoded from
+    /// (for contract checks of live traffic). Pages are requested with `limit` (default 1000) at a
+    /// 0-based record offset that advances by each page's length; the stream ends after a short or
+    /// empty page (`count` is not trusted as a bound). A failed page yields one [`Error::Page`],
+    /// carrying how many records the earlier pages held, and ends the stream.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<ListOpLogsResponse>, Error>> + 'a {
         let limit = self.limit.unwrap_or(MAX_LIMIT);
         let offset = self.offset.unwrap_or(0);
         let state = Paging {
             query: self,
             offset,
-            delivered: 0,
+            records: 0,
             pages: 0,
-            buffer: Vec::new().into_iter(),
             done: false,
         };
         futures::stream::unfold(state, move |mut st| async move {
-            loop {
-                if let Some(record) = st.buffer.next() {
-                    st.delivered += 1;
-                    return Some((Ok(record), st));
+            if st.done {
+                return None;
+            }
+            st.pages += 1;
+            match st.query.fetch(Some(st.offset), Some(limit), true).await {
+                Ok((value, body)) => {
+                    let n = value.operation_logs.len();
+                    st.done = n < limit as usize;
+                    st.offset = st
+                        .offset
+                        .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                    st.records += n as u64;
+                    let page = Page {
+                        number: st.pages,
+                        value,
+                        body: body.unwrap_or_default(),
+                    };
+                    Some((Ok(page), st))
                 }
-                if st.done {
-                    return None;
-                }
-                st.pages += 1;
-                match st.query.fetch(Some(st.offset), Some(limit)).await {
-                    Ok(page) => {
-                        let n = page.operation_logs.len();
-                        st.done = n < limit as usize;
-                        st.offset = st
-                            .offset
-                            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
-                        st.buffer = page.operation_logs.into_iter();
-                    }
-                    Err(source) => {
-                        st.done = true;
-                        let error = Error::Page {
-                            page: st.pages,
-                            records: st.delivered,
-                            source: Box::new(source),
-                        };
-                        return Some((Err(error), st));
-                    }
+                Err(source) => {
+                    st.done = true;
+                    let error = Error::Page {
+                        page: st.pages,
+                        records: st.records,
+                        source: Box::new(source),
+                    };
+                    Some((Err(error), st))
                 }
             }
+        })
+    }
+
+    /// Every record from the set `offset` on, lazily, one page in memory at a time; the records
+    /// of [`ListOpLogs::pages`], in order, and its error if a page fails.
+    pub fn stream(self) -> impl Stream<Item = Result<OperationLog, Error>> + 'a {
+        use futures::StreamExt as _;
+        self.pages().flat_map(|page| {
+            futures::stream::iter(match page {
+                Ok(page) => page
+                    .value
+                    .operation_logs
+                    .into_iter()
+                    .map(Ok)
+                    .collect::<Vec<_>>(),
+                Err(error) => vec![Err(error)],
+            })
         })
     }
 
@@ -298,7 +316,8 @@ impl<'a> ListOpLogs<'a> {
         &self,
         offset: Option<u32>,
         limit: Option<u32>,
-    ) -> Result<ListOpLogsResponse, Error> {
+        capture_body: bool,
+    ) -> Result<(ListOpLogsResponse, Option<bytes::Bytes>), Error> {
         if let Some(limit) = limit
             && !(1..=MAX_LIMIT).contains(&limit)
         {
@@ -348,9 +367,9 @@ impl<'a> ListOpLogs<'a> {
         if let Some(v) = offset {
             call = call.offset(i32::try_from(v).unwrap_or(i32::MAX));
         }
-        let (result, exchange) = retry::observed(call.send()).await;
+        let (result, exchange) = retry::observed(call.send(), capture_body).await;
         match result {
-            Ok(page) => Ok(page.into_inner()),
+            Ok(page) => Ok((page.into_inner(), exchange.body)),
             Err(error) => Err(map_error(error, &exchange).await),
         }
     }
@@ -359,9 +378,8 @@ impl<'a> ListOpLogs<'a> {
 struct Paging<'a> {
     query: ListOpLogs<'a>,
     offset: u32,
-    delivered: u64,
+    records: u64,
     pages: u64,
-    buffer: std::vec::IntoIter<OperationLog>,
     done: bool,
 }
 

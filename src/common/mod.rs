@@ -8,4 +8,15 @@ mod secret;
 mod timestamp;
 
 pub use secret::Secret;
+
+/// One page of a paged listing, with the raw body it was decoded from.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// 1-based number of the page within the stream.
+    pub number: u64,
+    /// The decoded page.
+    pub value: T,
+    /// The body exactly as the server sent it.
+    pub body: bytes::Bytes,
+}
 pub use timestamp::{Timestamp, TimestampError};

@@ -159,16 +159,25 @@ pub struct Exchange {
     pub retry_after: Option<Duration>,
     /// Requests sent, retries included.
     pub attempts: u32,
+    /// Whether to keep the last response's body in `body`.
+    capture: bool,
+    /// The last response's body, when captured.
+    pub body: Option<bytes::Bytes>,
 }
 
 tokio::task_local! {
     static EXCHANGE: RefCell<Exchange>;
 }
 
-/// Runs `future` (one generated-client call) and returns what its exchange looked like.
-pub(crate) async fn observed<F: Future>(future: F) -> (F::Output, Exchange) {
+/// Runs `future` (one generated-client call) and returns what its exchange looked like; with
+/// `capture_body`, the exchange keeps the final response's body too.
+pub(crate) async fn observed<F: Future>(future: F, capture_body: bool) -> (F::Output, Exchange) {
+    let exchange = Exchange {
+        capture: capture_body,
+        ..Exchange::default()
+    };
     EXCHANGE
-        .scope(RefCell::new(Exchange::default()), async {
+        .scope(RefCell::new(exchange), async {
             let output = future.await;
             let exchange = EXCHANGE.with(|cell| cell.borrow().clone());
             (output, exchange)
@@ -211,15 +220,47 @@ pub(crate) async fn execute(
             e.retry_after = asked;
         });
         let (true, Some(next), Some(backoff)) = (retry, spare, delays.next()) else {
-            return result;
+            return match result {
+                Ok(response) if capturing() => keep_body(response).await,
+                other => other,
+            };
         };
         let delay = asked.unwrap_or(backoff);
         if slept + delay > policy.max_total_delay {
-            return result;
+            return match result {
+                Ok(response) if capturing() => keep_body(response).await,
+                other => other,
+            };
         }
         policy.sleep.run(delay).await;
         slept += delay;
         request = next;
+    }
+}
+
+fn capturing() -> bool {
+    EXCHANGE
+        .try_with(|cell| cell.borrow().capture)
+        .unwrap_or(false)
+}
+
+/// Reads the body into the exchange and hands the generated code an identical response.
+async fn keep_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let mut builder = http::Response::builder()
+        .status(response.status())
+        .version(response.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    let body = response.bytes().await?;
+    record(|e| e.body = Some(body.clone()));
+    match builder.body(body) {
+        Ok(rebuilt) => Ok(reqwest::Response::from(rebuilt)),
+        // Status, version and headers came from a valid response, so this does not happen; if it
+        // did, the body is still in the exchange and the call fails as a decode error.
+        Err(_) => Ok(reqwest::Response::from(http::Response::new(
+            bytes::Bytes::new(),
+        ))),
     }
 }
 

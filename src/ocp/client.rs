@@ -12,9 +12,9 @@ use reqwest::header::AUTHORIZATION;
 use super::generated;
 use super::hooks::{Inner, Keys};
 use super::{ErrorResponse, LogBackupTask, LogBackupTaskPageResponse, LogBackupTaskStatusFilter};
-use crate::common::Secret;
 use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
 use crate::common::retry::{self, Exchange, RetryPolicy};
+use crate::common::{Page, Secret};
 use crate::error::{Error, VendorError, excerpt};
 
 /// The page size the client asks for when paging, unless told otherwise.
@@ -235,54 +235,73 @@ impl<'a> ListLogBackupTasks<'a> {
 
     /// Fetches one page (unset `page`/`size` are not sent).
     pub async fn send(&self) -> Result<LogBackupTaskPageResponse, Error> {
-        self.fetch(self.page, self.size).await
+        self.fetch(self.page, self.size, false)
+            .await
+            .map(|(page, _)| page)
     }
 
-    /// Every task from the set page on, lazily, one page in memory at a time. Stops after
-    /// `totalPages` or on a short or empty page. A failed page yields one [`Error::Page`],
-    /// carrying how many tasks came before, and ends the stream.
-    pub fn stream(self) -> impl Stream<Item = Result<LogBackupTask, Error>> + 'a {
+    /// Every page from the set page on, lazily, each with the raw body it was decoded from (for
+    /// contract checks of live traffic). Stops after `totalPages` or a short or empty page. A
+    /// failed page yields one [`Error::Page`], carrying how many tasks the earlier pages held, and
+    /// ends the stream.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<LogBackupTaskPageResponse>, Error>> + 'a {
         let size = self.size.unwrap_or(DEFAULT_PAGE_SIZE);
-        let page = self.page.unwrap_or(1);
+        let next_page = self.page.unwrap_or(1);
         let state = Paging {
             query: self,
-            next_page: page,
-            delivered: 0,
+            next_page,
+            records: 0,
             pages: 0,
-            buffer: Vec::new().into_iter(),
             done: false,
         };
         futures::stream::unfold(state, move |mut st| async move {
-            loop {
-                if let Some(task) = st.buffer.next() {
-                    st.delivered += 1;
-                    return Some((Ok(task), st));
+            if st.done {
+                return None;
+            }
+            st.pages += 1;
+            match st.query.fetch(Some(st.next_page), Some(size), true).await {
+                Ok((value, body)) => {
+                    let n = value.data.contents.len();
+                    let total_pages =
+                        u32::try_from(value.data.page.total_pages.max(0)).unwrap_or(u32::MAX);
+                    st.done = n == 0 || n < size as usize || st.next_page >= total_pages;
+                    st.next_page = st.next_page.saturating_add(1);
+                    st.records += n as u64;
+                    let page = Page {
+                        number: st.pages,
+                        value,
+                        body: body.unwrap_or_default(),
+                    };
+                    Some((Ok(page), st))
                 }
-                if st.done {
-                    return None;
-                }
-                st.pages += 1;
-                match st.query.fetch(Some(st.next_page), Some(size)).await {
-                    Ok(response) => {
-                        let data = response.data;
-                        let n = data.contents.len();
-                        let total_pages =
-                            u32::try_from(data.page.total_pages.max(0)).unwrap_or(u32::MAX);
-                        st.done = n == 0 || n < size as usize || st.next_page >= total_pages;
-                        st.next_page = st.next_page.saturating_add(1);
-                        st.buffer = data.contents.into_iter();
-                    }
-                    Err(source) => {
-                        st.done = true;
-                        let error = Error::Page {
-                            page: st.pages,
-                            records: st.delivered,
-                            source: Box::new(source),
-                        };
-                        return Some((Err(error), st));
-                    }
+                Err(source) => {
+                    st.done = true;
+                    let error = Error::Page {
+                        page: st.pages,
+                        records: st.records,
+                        source: Box::new(source),
+                    };
+                    Some((Err(error), st))
                 }
             }
+        })
+    }
+
+    /// Every task from the set page on, lazily, one page in memory at a time; the tasks of
+    /// [`ListLogBackupTasks::pages`], in order, and its error if a page fails.
+    pub fn stream(self) -> impl Stream<Item = Result<LogBackupTask, Error>> + 'a {
+        use futures::StreamExt as _;
+        self.pages().flat_map(|page| {
+            futures::stream::iter(match page {
+                Ok(page) => page
+                    .value
+                    .data
+                    .contents
+                    .into_iter()
+                    .map(Ok)
+                    .collect::<Vec<_>>(),
+                Err(error) => vec![Err(error)],
+            })
         })
     }
 
@@ -296,7 +315,8 @@ impl<'a> ListLogBackupTasks<'a> {
         &self,
         page: Option<u32>,
         size: Option<u32>,
-    ) -> Result<LogBackupTaskPageResponse, Error> {
+        capture_body: bool,
+    ) -> Result<(LogBackupTaskPageResponse, Option<bytes::Bytes>), Error> {
         if page == Some(0) {
             return Err(Error::InvalidRequest(
                 "OCP pages are 1-based; page 0 does not exist".into(),
@@ -328,13 +348,13 @@ impl<'a> ListLogBackupTasks<'a> {
         if let Some(v) = size {
             call = call.size(i32::try_from(v).unwrap_or(i32::MAX));
         }
-        let (result, exchange) = retry::observed(call.send()).await;
+        let (result, exchange) = retry::observed(call.send(), capture_body).await;
         match result {
             Ok(response) => {
                 let status = response.status();
                 let envelope = response.into_inner();
                 if envelope.successful {
-                    Ok(envelope)
+                    Ok((envelope, exchange.body))
                 } else {
                     // A success status whose envelope disowns it, with data nonetheless.
                     Err(Error::Unsuccessful {
@@ -353,9 +373,8 @@ impl<'a> ListLogBackupTasks<'a> {
 struct Paging<'a> {
     query: ListLogBackupTasks<'a>,
     next_page: u32,
-    delivered: u64,
+    records: u64,
     pages: u64,
-    buffer: std::vec::IntoIter<LogBackupTask>,
     done: bool,
 }
 

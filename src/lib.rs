@@ -3,8 +3,9 @@
 pub mod cbr;
 pub mod common;
 pub mod contract;
+pub mod demo;
 mod error;
+pub mod mock;
+pub mod ocp;
 
 pub use error::{Error, VendorError};
-pub mod ocp;
-pub mod publish;

@@ -78,6 +78,14 @@ impl Id {
         }
     }
 
+    /// An id written as a JSON string, as OCP does for ids above 2^53-1.
+    pub const fn quoted(value: i64) -> Self {
+        Self {
+            value,
+            quoted: true,
+        }
+    }
+
     /// The id.
     pub const fn get(self) -> i64 {
         self.value

@@ -1,0 +1,732 @@
+//! A local server that behaves like both services, for trying everything without a cloud account
+//! and for testing clients: the documented examples plus seeded synthetic records, every query
+//! filter, each API's paging, auth (CBR token; OCP Basic and AK/SK verified with the client's own
+//! signer), each API's error shapes, and fault injection.
+//!
+//! Filter semantics where the services document none: CBR `start_time`/`end_time` bound
+//! `started_at` (inclusive), OCP `startTime`/`endTime` bound `createTime`; records are newest first;
+//! CBR `count` is the number of matching records; `enterprise_project_id` is accepted and does not
+//! narrow (the mock's records carry no enterprise project). OCP `status` filter values map to the
+//! response vocabulary: `STARTING` matches `STARTING` and `BEGINNING`, `INPROGRESS` matches
+//! `INPROGRESS` and `RUNNING`, the others match themselves.
+
+pub mod data;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+pub use data::{CBR_PROJECT_ID, Dataset, OCP_CLUSTER_ID, OCP_TENANT_ID};
+
+use crate::cbr::{self, OperationLog};
+use crate::common::{Secret, Timestamp};
+use crate::ocp::signer::{self, SigningInput};
+use crate::ocp::{self, LogBackupTask};
+
+/// Path of the CBR operation.
+pub const CBR_PATH: &str = "/v3/{project_id}/operation-logs";
+/// Path of the OCP operation.
+pub const OCP_PATH: &str =
+    "/api/v2/ob/clusters/{id}/tenants/{tenant_id}/backup/task/logBackupTasks";
+/// Request header that injects a fault into one request: `429`, `503`, `truncate`, `non-json`,
+/// or `latency=MILLISECONDS`.
+pub const FAULT_HEADER: &str = "x-mock-fault";
+/// How far an AK/SK `Date` may be from the mock's clock, as OCP allows.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// A fault the mock can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 429 with `Retry-After: 1` (and OCP's `RateLimit-*` headers).
+    Throttle,
+    /// HTTP 503.
+    Unavailable,
+    /// The normal body cut in half.
+    Truncate,
+    /// An HTML page with status 200.
+    NonJson,
+    /// The normal response, this much later.
+    Latency(Duration),
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "429" | "throttle" => Ok(Fault::Throttle),
+            "503" | "unavailable" => Ok(Fault::Unavailable),
+            "truncate" => Ok(Fault::Truncate),
+            "non-json" => Ok(Fault::NonJson),
+            other => match other.strip_prefix("latency=").map(str::parse::<u64>) {
+                Some(Ok(ms)) => Ok(Fault::Latency(Duration::from_millis(ms))),
+                _ => Err(format!(
+                    "unknown fault {other:?}: expected 429, 503, truncate, non-json or latency=MS"
+                )),
+            },
+        }
+    }
+}
+
+/// How the mock behaves.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Synthetic records per API, besides the documented examples.
+    pub records: usize,
+    /// Seed of the synthetic data and of fault selection.
+    pub seed: u64,
+    /// The one CBR token accepted; `None` accepts any non-empty token.
+    pub cbr_token: Option<Secret>,
+    /// OCP Basic user.
+    pub ocp_user: String,
+    /// OCP Basic password.
+    pub ocp_password: Secret,
+    /// OCP AK/SK pair accepted besides Basic.
+    pub ocp_keys: Option<(String, Secret)>,
+    /// Latency added to every response.
+    pub latency: Duration,
+    /// Fraction of requests (0 to 1) that get one of `faults`.
+    pub fault_rate: f64,
+    /// Faults to choose from for that fraction, in turn.
+    pub faults: Vec<Fault>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            records: 250,
+            seed: 42,
+            cbr_token: None,
+            ocp_user: "admin".into(),
+            ocp_password: Secret::new("admin"),
+            ocp_keys: None,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            faults: Vec::new(),
+        }
+    }
+}
+
+struct AppState {
+    data: Dataset,
+    config: MockConfig,
+    requests: AtomicU64,
+}
+
+/// The mock's routes, ready to serve.
+pub fn router(config: MockConfig) -> Router {
+    let data = Dataset::generate(config.records, config.seed);
+    let state = Arc::new(AppState {
+        data,
+        config,
+        requests: AtomicU64::new(0),
+    });
+    Router::new()
+        .route(CBR_PATH, get(cbr_handler))
+        .route(OCP_PATH, get(ocp_handler))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A mock serving in the background.
+#[derive(Debug)]
+pub struct RunningMock {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningMock {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it and waits for open connections to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        (&mut self.task)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Binds `addr` (port 0 picks a free one) and serves in the background.
+pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<RunningMock> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, config, async {
+        let _ = rx.await;
+    }));
+    Ok(RunningMock {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: MockConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+// ---- shared pieces ----
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn to_json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => json_response(status, body),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The single value of `key`; two values or an empty one are invalid (OCP answers 400 to `key=`).
+fn single<'q>(pairs: &'q [(String, String)], key: &str) -> Result<Option<&'q str>, String> {
+    let mut values = pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str());
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(""), _) => Err(format!("{key} is empty")),
+        (Some(v), None) => Ok(Some(v)),
+        (Some(_), Some(_)) => Err(format!("{key} is given more than once")),
+    }
+}
+
+fn number(
+    pairs: &[(String, String)],
+    key: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, String> {
+    match single(pairs, key)? {
+        None => Ok(None),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(format!(
+                "{key} must be an integer from {min} to {max}, got {v:?}"
+            )),
+        },
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, the only form both services' queries take.
+fn time(pairs: &[(String, String)], key: &str) -> Result<Option<DateTime<Utc>>, String> {
+    match single(pairs, key)? {
+        None => Ok(None),
+        Some(v) => NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%SZ")
+            .map(|t| Some(t.and_utc()))
+            .map_err(|_| format!("{key} must be a UTC time like 2018-01-01T12:00:00Z, got {v:?}")),
+    }
+}
+
+fn within(
+    at: Option<DateTime<Utc>>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> bool {
+    match at {
+        Some(at) => from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t),
+        None => from.is_none() && to.is_none(),
+    }
+}
+
+/// Which fault, if any, this request gets: the header first, else the configured fraction.
+fn pick_fault(state: &AppState, headers: &HeaderMap, n: u64) -> Result<Option<Fault>, String> {
+    if let Some(value) = headers.get(FAULT_HEADER) {
+        return value
+            .to_str()
+            .map_err(|_| "bad fault header".to_owned())?
+            .parse()
+            .map(Some);
+    }
+    let config = &state.config;
+    if config.faults.is_empty() || config.fault_rate <= 0.0 {
+        return Ok(None);
+    }
+    let mut rng = fastrand::Rng::with_seed(config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    if rng.f64() < config.fault_rate {
+        let index = usize::try_from(n).unwrap_or_default() % config.faults.len();
+        return Ok(config.faults.get(index).copied());
+    }
+    Ok(None)
+}
+
+/// Applies `fault` to what the handler would have answered.
+async fn with_fault(fault: Option<Fault>, ocp: bool, normal: Response) -> Response {
+    match fault {
+        None => normal,
+        Some(Fault::Latency(delay)) => {
+            tokio::time::sleep(delay).await;
+            normal
+        }
+        Some(Fault::Throttle) => {
+            let mut response = if ocp {
+                ocp_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!(0),
+                    "Too many requests, please try again later.",
+                )
+            } else {
+                cbr_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "APIGW.0308",
+                    "The request is throttled.",
+                )
+            };
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            if ocp {
+                headers.insert("ratelimit-limit", HeaderValue::from_static("10"));
+                headers.insert("ratelimit-remaining", HeaderValue::from_static("0"));
+                headers.insert("ratelimit-reset", HeaderValue::from_static("1"));
+            }
+            response
+        }
+        Some(Fault::Unavailable) => {
+            let mut response = Response::new(Body::from("Service Unavailable"));
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            response
+        }
+        Some(Fault::Truncate) => {
+            let (parts, body) = normal.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
+        }
+        Some(Fault::NonJson) => {
+            let mut response = Response::new(Body::from(
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            ));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            response
+        }
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ocp_error(
+            StatusCode::NOT_FOUND,
+            json!(404),
+            &format!("No handler for {}", uri.path()),
+        )
+    } else {
+        cbr_error(
+            StatusCode::NOT_FOUND,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment.",
+        )
+    }
+}
+
+// ---- CBR ----
+
+fn cbr_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut body = json!({"error_code": code, "error_msg": message});
+    if code.starts_with("APIGW") {
+        body["request_id"] = json!(format!("{:032x}", fastrand::u128(..)));
+    }
+    to_json(status, &body)
+}
+
+#[derive(Serialize)]
+struct CbrPage<'a> {
+    count: usize,
+    limit: i64,
+    offset: i64,
+    operation_logs: Vec<&'a OperationLog>,
+}
+
+async fn cbr_handler(
+    State(state): State<Arc<AppState>>,
+    Path(project_id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let n = state.requests.fetch_add(1, Ordering::Relaxed);
+    let fault = match pick_fault(&state, &headers, n) {
+        Ok(fault) => fault,
+        Err(why) => return cbr_error(StatusCode::BAD_REQUEST, "BackupService.9900", &why),
+    };
+    if state.config.latency > Duration::ZERO {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    let normal = cbr_answer(&state, &project_id, &headers, &uri);
+    with_fault(fault, false, normal).await
+}
+
+fn cbr_answer(state: &AppState, project_id: &str, headers: &HeaderMap, uri: &Uri) -> Response {
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let accepted = match &state.config.cbr_token {
+        Some(pinned) => token == pinned.expose(),
+        None => !token.is_empty(),
+    };
+    if !accepted {
+        return cbr_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "Incorrect IAM authentication information: verify aksk or token failed.",
+        );
+    }
+    let pairs = query_pairs(uri);
+    match cbr_query(state, project_id, &pairs) {
+        Ok(page) => to_json(StatusCode::OK, &page),
+        Err(why) => cbr_error(
+            StatusCode::BAD_REQUEST,
+            "BackupService.9900",
+            &format!("Invalid parameter: {why}."),
+        ),
+    }
+}
+
+fn cbr_query<'a>(
+    state: &'a AppState,
+    project_id: &str,
+    pairs: &[(String, String)],
+) -> Result<CbrPage<'a>, String> {
+    let limit = number(pairs, "limit", 1, 1000)?.unwrap_or(1000);
+    let offset = number(pairs, "offset", 0, i64::from(i32::MAX))?.unwrap_or(0);
+    let start = time(pairs, "start_time")?;
+    let end = time(pairs, "end_time")?;
+    let enum_value = |key: &str, known: &[&str]| -> Result<Option<String>, String> {
+        match single(pairs, key)? {
+            Some(v) if !known.contains(&v) => {
+                Err(format!("{key} must be one of {known:?}, got {v:?}"))
+            }
+            v => Ok(v.map(str::to_owned)),
+        }
+    };
+    let status = enum_value("status", cbr::TaskStatus::KNOWN)?;
+    let operation_type = enum_value("operation_type", cbr::OperationType::KNOWN)?;
+    let text = |key: &str| single(pairs, key).map(|v| v.map(str::to_owned));
+    let (provider_id, resource_id, resource_name) = (
+        text("provider_id")?,
+        text("resource_id")?,
+        text("resource_name")?,
+    );
+    let (vault_id, vault_name) = (text("vault_id")?, text("vault_name")?);
+    let _enterprise_project = text("enterprise_project_id")?;
+    let resource = |log: &OperationLog| {
+        log.extra_info
+            .as_ref()
+            .and_then(|e| e.resource.as_ref())
+            .cloned()
+    };
+    let matches = |log: &&OperationLog| {
+        log.project_id == project_id
+            && within(log.started_at.to_utc(), start, end)
+            && status.as_deref().is_none_or(|s| log.status.as_str() == s)
+            && operation_type
+                .as_deref()
+                .is_none_or(|t| log.operation_type.as_ref().map(|o| o.as_str()) == Some(t))
+            && provider_id
+                .as_deref()
+                .is_none_or(|p| log.provider_id.as_deref() == Some(p))
+            && resource_id
+                .as_deref()
+                .is_none_or(|r| resource(log).and_then(|r| r.id).as_deref() == Some(r))
+            && resource_name
+                .as_deref()
+                .is_none_or(|r| resource(log).and_then(|r| r.name).as_deref() == Some(r))
+            && vault_id
+                .as_deref()
+                .is_none_or(|v| log.vault_id.as_deref() == Some(v))
+            && vault_name
+                .as_deref()
+                .is_none_or(|v| log.vault_name.as_deref() == Some(v))
+    };
+    let matching: Vec<&OperationLog> = state.data.cbr.iter().filter(matches).collect();
+    let count = matching.len();
+    let start_at = usize::try_from(offset).unwrap_or(usize::MAX).min(count);
+    let end_at = start_at
+        .saturating_add(usize::try_from(limit).unwrap_or(0))
+        .min(count);
+    Ok(CbrPage {
+        count,
+        limit,
+        offset,
+        operation_logs: matching[start_at..end_at].to_vec(),
+    })
+}
+
+// ---- OCP ----
+
+fn ocp_error(status: StatusCode, code: serde_json::Value, message: &str) -> Response {
+    let body = json!({
+        "duration": 0,
+        "error": {"code": code, "message": message},
+        "server": "backup-task-api-mock",
+        "status": status.as_u16(),
+        "successful": false,
+        "timestamp": now_timestamp(),
+        "traceId": format!("{:016x}", fastrand::u64(..)),
+    });
+    to_json(status, &body)
+}
+
+fn now_timestamp() -> String {
+    Timestamp::from(Utc::now()).as_str().to_owned()
+}
+
+#[derive(Serialize)]
+struct OcpEnvelope<'a> {
+    data: OcpPage<'a>,
+    duration: u64,
+    server: &'static str,
+    status: u16,
+    successful: bool,
+    timestamp: String,
+    #[serde(rename = "traceId")]
+    trace_id: String,
+}
+
+#[derive(Serialize)]
+struct OcpPage<'a> {
+    contents: Vec<&'a LogBackupTask>,
+    page: ocp::PageInfo,
+}
+
+async fn ocp_handler(
+    State(state): State<Arc<AppState>>,
+    Path((cluster, tenant)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let n = state.requests.fetch_add(1, Ordering::Relaxed);
+    let fault = match pick_fault(&state, &headers, n) {
+        Ok(fault) => fault,
+        Err(why) => return ocp_error(StatusCode::BAD_REQUEST, json!(400), &why),
+    };
+    if state.config.latency > Duration::ZERO {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    let started = std::time::Instant::now();
+    let normal = match ocp_authenticate(&state.config, &method, &headers, &uri) {
+        Err(why) => ocp_error(StatusCode::UNAUTHORIZED, json!(10008), &why),
+        Ok(()) => ocp_answer(&state, &cluster, &tenant, &uri, started),
+    };
+    with_fault(fault, true, normal).await
+}
+
+fn ocp_answer(
+    state: &AppState,
+    cluster: &str,
+    tenant: &str,
+    uri: &Uri,
+    started: std::time::Instant,
+) -> Response {
+    let (Ok(cluster), Ok(tenant)) = (cluster.parse::<i64>(), tenant.parse::<i64>()) else {
+        return ocp_error(
+            StatusCode::BAD_REQUEST,
+            json!(60018),
+            "Invalid request parameter: id and tenantId must be integers",
+        );
+    };
+    if (cluster, tenant) != (OCP_CLUSTER_ID, OCP_TENANT_ID) {
+        return ocp_error(
+            StatusCode::NOT_FOUND,
+            json!(60101),
+            &format!("Tenant {tenant} does not exist in cluster {cluster}"),
+        );
+    }
+    let pairs = query_pairs(uri);
+    match ocp_query(state, &pairs) {
+        Ok(page) => to_json(
+            StatusCode::OK,
+            &OcpEnvelope {
+                data: page,
+                duration: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                server: "backup-task-api-mock",
+                status: 200,
+                successful: true,
+                timestamp: now_timestamp(),
+                trace_id: format!("{:016x}", fastrand::u64(..)),
+            },
+        ),
+        Err(why) => ocp_error(
+            StatusCode::BAD_REQUEST,
+            json!(60018),
+            &format!("Invalid request parameter: {why}"),
+        ),
+    }
+}
+
+/// Which response statuses a filter value selects.
+fn ocp_status_matches(filter: &str, status: &str) -> bool {
+    match filter {
+        "STARTING" => matches!(status, "STARTING" | "BEGINNING"),
+        "INPROGRESS" => matches!(status, "INPROGRESS" | "RUNNING"),
+        other => other == status,
+    }
+}
+
+fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpPage<'a>, String> {
+    let page = number(pairs, "page", 1, i64::from(i32::MAX))?.unwrap_or(1);
+    let size = number(pairs, "size", 1, i64::from(i32::MAX))?.unwrap_or(10);
+    let start = time(pairs, "startTime")?;
+    let end = time(pairs, "endTime")?;
+    // Spring binds both `status=A,B` and `status=A&status=B`.
+    let mut statuses = Vec::new();
+    for (_, value) in pairs.iter().filter(|(k, _)| k == "status") {
+        for status in value.split(',') {
+            if status.parse::<ocp::LogBackupTaskStatusFilter>().is_err() {
+                return Err(format!(
+                    "status {status:?} is not one of STARTING, INPROGRESS, STOPPING, STOPPED, FAILED, INTERRUPTED, UNKNOWN"
+                ));
+            }
+            statuses.push(status.to_owned());
+        }
+    }
+    let matches = |task: &&LogBackupTask| {
+        within(
+            task.create_time.as_ref().and_then(Timestamp::to_utc),
+            start,
+            end,
+        ) && (statuses.is_empty()
+            || task
+                .status
+                .as_ref()
+                .is_some_and(|s| statuses.iter().any(|f| ocp_status_matches(f, s.as_str()))))
+    };
+    let matching: Vec<&LogBackupTask> = state.data.ocp.iter().filter(matches).collect();
+    let total = matching.len();
+    let size_usize = usize::try_from(size).unwrap_or(usize::MAX);
+    let first = usize::try_from(page - 1)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(size_usize)
+        .min(total);
+    let last = first.saturating_add(size_usize).min(total);
+    let total_pages = total.div_ceil(size_usize);
+    Ok(OcpPage {
+        contents: matching[first..last].to_vec(),
+        page: ocp::PageInfo {
+            number: i32::try_from(page).unwrap_or(i32::MAX),
+            size: i32::try_from(size).unwrap_or(i32::MAX),
+            total_elements: i64::try_from(total).unwrap_or(i64::MAX),
+            total_pages: i32::try_from(total_pages).unwrap_or(i32::MAX),
+        },
+    })
+}
+
+/// Basic credentials, or an AK/SK signature recomputed with the client's signer over what arrived.
+fn ocp_authenticate(
+    config: &MockConfig,
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(), String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let authorization = header("authorization");
+    if let Some(encoded) = authorization.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .unwrap_or_default();
+        let expected = format!("{}:{}", config.ocp_user, config.ocp_password.expose());
+        return if decoded == expected.as_bytes() {
+            Ok(())
+        } else {
+            Err("Bad credentials".into())
+        };
+    }
+    let Some(rest) = authorization
+        .strip_prefix(signer::AUTH_SCHEME)
+        .map(str::trim)
+    else {
+        return Err("Full authentication is required to access this resource".into());
+    };
+    let Some((access_key, signature)) = rest.split_once(':') else {
+        return Err("Malformed OCP-ACCESS-KEY-HMACSHA1 authorization".into());
+    };
+    let Some((expected_key, secret)) = &config.ocp_keys else {
+        return Err("AK/SK authentication is not enabled".into());
+    };
+    if access_key != expected_key {
+        return Err("Unknown access key".into());
+    }
+    let date = header("date");
+    let sent = httpdate::parse_http_date(date)
+        .map_err(|_| "Missing or malformed Date header".to_owned())?;
+    let now = SystemTime::now();
+    let skew = now
+        .duration_since(sent)
+        .or_else(|_| sent.duration_since(now))
+        .unwrap_or(Duration::MAX);
+    if skew > MAX_CLOCK_SKEW {
+        return Err("The Date header is more than 15 minutes from the server's clock".into());
+    }
+    let ocp_headers: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-ocp-"))
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let input = SigningInput {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        body: &[],
+        content_type: header("content-type"),
+        date,
+        host: header("host"),
+        ocp_headers: &ocp_headers,
+    };
+    if signer::sign(secret.expose(), &input) == signature {
+        Ok(())
+    } else {
+        Err("The signature does not match".into())
+    }
+}

@@ -1,0 +1,624 @@
+//! The mock server: every response it sends satisfies the contract; filters, paging, auth, errors
+//! and faults behave as documented; the typed clients list every record exactly once through it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backup_task_api::common::Secret;
+use backup_task_api::common::retry::RetryPolicy;
+use backup_task_api::contract::{Api, Contract, Target, Verdict};
+use backup_task_api::mock::{self, Fault, MockConfig, OCP_CLUSTER_ID, OCP_TENANT_ID, RunningMock};
+use backup_task_api::ocp::signer::{self, SigningInput};
+use backup_task_api::{Error, cbr, ocp};
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+
+const AK: &str = "mock-ak";
+const SK: &str = "mock-sk-0123456789";
+
+async fn start(config: MockConfig) -> RunningMock {
+    mock::start(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("mock starts")
+}
+
+fn config(records: usize) -> MockConfig {
+    MockConfig {
+        records,
+        ocp_keys: Some((AK.into(), Secret::new(SK))),
+        ..MockConfig::default()
+    }
+}
+
+fn http() -> reqwest::Client {
+    // Any client works for raw requests; install the same crypto provider the crate uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+fn cbr_url(server: &RunningMock, query: &str) -> String {
+    format!(
+        "{}/v3/{}/operation-logs{query}",
+        server.url(),
+        mock::CBR_PROJECT_ID
+    )
+}
+
+fn ocp_url(server: &RunningMock, query: &str) -> String {
+    format!(
+        "{}/api/v2/ob/clusters/{OCP_CLUSTER_ID}/tenants/{OCP_TENANT_ID}/backup/task/logBackupTasks{query}",
+        server.url()
+    )
+}
+
+/// Sends a raw request, checks the response against the contract for its status, returns both.
+async fn checked(api: Api, request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("mock answers");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("body");
+    let verdict = Contract::get(api)
+        .expect("contract")
+        .check_bytes(&Target::Response { status }, &body)
+        .expect("documented status");
+    assert_eq!(
+        verdict,
+        Verdict::Valid,
+        "{api} {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    (status, serde_json::from_slice(&body).expect("JSON"))
+}
+
+fn cbr_client(server: &RunningMock) -> cbr::Client {
+    cbr::Client::builder(server.url(), mock::CBR_PROJECT_ID)
+        .with_token("any-token")
+        .build()
+        .expect("client")
+}
+
+fn ocp_client(server: &RunningMock) -> ocp::Client {
+    ocp::Client::builder(server.url())
+        .with_access_key(AK, SK)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn every_response_satisfies_the_contract() {
+    let server = start(config(120)).await;
+    let http = http();
+    let cbr_cases = [
+        ("", 200),
+        ("?limit=7&offset=3", 200),
+        ("?status=failed&operation_type=backup", 200),
+        (
+            "?start_time=2024-01-01T00:00:00Z&end_time=2024-01-02T00:00:00Z",
+            200,
+        ),
+        ("?offset=100000", 200),
+        ("?limit=0", 400),
+        ("?limit=abc", 400),
+        ("?offset=-1", 400),
+        ("?status=exploded", 400),
+        ("?start_time=2024-01-01", 400),
+        ("?vault_name=", 400),
+    ];
+    for (query, expected) in cbr_cases {
+        let (status, _) = checked(
+            Api::Cbr,
+            http.get(cbr_url(&server, query))
+                .header("X-Auth-Token", "t"),
+        )
+        .await;
+        assert_eq!(status, expected, "cbr {query}");
+    }
+    let (status, body) = checked(Api::Cbr, http.get(cbr_url(&server, ""))).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("APIGW.0301"))
+    );
+    assert!(
+        body["request_id"].is_string(),
+        "gateway errors carry request_id"
+    );
+
+    let ocp_cases = [
+        ("", 200),
+        ("?page=2&size=5", 200),
+        ("?status=STARTING,FAILED", 200),
+        ("?status=STOPPED&status=UNKNOWN", 200),
+        ("?startTime=2024-01-01T00:00:00Z", 200),
+        ("?page=0", 400),
+        ("?size=x", 400),
+        ("?status=", 400),
+        ("?status=RUNNING", 400),
+        ("?endTime=yesterday", 400),
+    ];
+    for (query, expected) in ocp_cases {
+        let (status, _) = checked(
+            Api::Ocp,
+            http.get(ocp_url(&server, query))
+                .basic_auth("admin", Some("admin")),
+        )
+        .await;
+        assert_eq!(status, expected, "ocp {query}");
+    }
+    let (status, body) = checked(
+        Api::Ocp,
+        http.get(ocp_url(&server, ""))
+            .basic_auth("admin", Some("wrong")),
+    )
+    .await;
+    assert_eq!((status, body["successful"].as_bool()), (401, Some(false)));
+    let other_tenant = format!(
+        "{}/api/v2/ob/clusters/1/tenants/2/backup/task/logBackupTasks",
+        server.url()
+    );
+    let (status, _) = checked(
+        Api::Ocp,
+        http.get(other_tenant).basic_auth("admin", Some("admin")),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let bad_id = format!(
+        "{}/api/v2/ob/clusters/abc/tenants/2/backup/task/logBackupTasks",
+        server.url()
+    );
+    assert_eq!(
+        checked(
+            Api::Ocp,
+            http.get(bad_id).basic_auth("admin", Some("admin"))
+        )
+        .await
+        .0,
+        400
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_in_each_apis_shape() {
+    let server = start(config(1)).await;
+    let http = http();
+    let response = http
+        .get(format!("{}/v3/p/nothing", server.url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error_code"].is_string());
+    let response = http
+        .get(format!("{}/api/v2/nothing", server.url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["successful"], Value::Bool(false));
+}
+
+#[tokio::test]
+async fn both_clients_list_every_record_exactly_once() {
+    let report = backup_task_api::demo::run(1234, 9, 100)
+        .await
+        .expect("demo runs");
+    for api in &report.apis {
+        assert_eq!(api.records, 1235, "{:?}", api.api);
+        assert_eq!(api.distinct, api.records, "{:?}", api.api);
+        assert!(api.violations.is_empty(), "{:?}", api.violations);
+        assert_eq!(
+            api.pages, 13,
+            "{:?}: 12 full pages and a short one",
+            api.api
+        );
+    }
+    assert!(report.is_clean());
+}
+
+#[tokio::test]
+async fn cbr_filters_select_exactly_the_matching_records() {
+    let server = start(config(300)).await;
+    let client = cbr_client(&server);
+    let all = client.list_op_logs().collect_all().await.expect("all");
+    assert_eq!(all.len(), 301);
+    let failed = client
+        .list_op_logs()
+        .status(cbr::TaskStatusFilter::Failed)
+        .collect_all()
+        .await
+        .expect("failed");
+    assert_eq!(
+        failed.len(),
+        all.iter()
+            .filter(|l| l.status == cbr::TaskStatus::Failed)
+            .count()
+    );
+    assert!(!failed.is_empty());
+    let copies = client
+        .list_op_logs()
+        .operation_type(cbr::OperationTypeFilter::Copy)
+        .collect_all()
+        .await
+        .expect("copies");
+    assert!(
+        !copies.is_empty()
+            && copies
+                .iter()
+                .all(|l| l.operation_type == Some(cbr::OperationType::Copy))
+    );
+    let from = Utc
+        .with_ymd_and_hms(2024, 1, 2, 0, 0, 0)
+        .single()
+        .expect("time");
+    let to = Utc
+        .with_ymd_and_hms(2024, 1, 3, 0, 0, 0)
+        .single()
+        .expect("time");
+    let window = client
+        .list_op_logs()
+        .start_time(from)
+        .end_time(to)
+        .collect_all()
+        .await
+        .expect("window");
+    let expected = all
+        .iter()
+        .filter(|l| l.started_at.to_utc().is_some_and(|t| t >= from && t <= to))
+        .count();
+    assert_eq!(window.len(), expected);
+    assert!(expected > 0);
+    let vault = all
+        .iter()
+        .find_map(|l| l.vault_name.clone())
+        .expect("a vault");
+    let in_vault = client
+        .list_op_logs()
+        .vault_name(vault.clone())
+        .collect_all()
+        .await
+        .expect("vault");
+    assert_eq!(
+        in_vault.len(),
+        all.iter()
+            .filter(|l| l.vault_name.as_deref() == Some(&vault))
+            .count()
+    );
+    let resource = all
+        .iter()
+        .find_map(|l| l.extra_info.as_ref()?.resource.as_ref()?.id.clone())
+        .expect("a resource");
+    let on_resource = client
+        .list_op_logs()
+        .resource_id(resource)
+        .collect_all()
+        .await
+        .expect("resource");
+    assert_eq!(on_resource.len(), 1);
+    let provider = client
+        .list_op_logs()
+        .provider_id("d1603440-187d-4516-af25-121250c7cc97")
+        .collect_all()
+        .await
+        .expect("disks");
+    assert!(
+        provider
+            .iter()
+            .all(|l| l.provider_id.as_deref() == Some("d1603440-187d-4516-af25-121250c7cc97"))
+    );
+    let page = client
+        .list_op_logs()
+        .limit(10)
+        .offset(295)
+        .send()
+        .await
+        .expect("tail page");
+    assert_eq!(
+        (page.operation_logs.len(), page.count, page.offset),
+        (6, 301, Some(295))
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn ocp_filters_select_exactly_the_matching_tasks() {
+    let server = start(config(90)).await;
+    let client = ocp_client(&server);
+    let all = client
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .size(25)
+        .collect_all()
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 91);
+    let in_progress = client
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .status(ocp::LogBackupTaskStatusFilter::Inprogress)
+        .status(ocp::LogBackupTaskStatusFilter::Failed)
+        .collect_all()
+        .await
+        .expect("filtered");
+    let wanted = |t: &ocp::LogBackupTask| {
+        matches!(
+            t.status,
+            Some(ocp::TaskStatus::Running | ocp::TaskStatus::InProgress | ocp::TaskStatus::Failed)
+        )
+    };
+    assert_eq!(in_progress.len(), all.iter().filter(|t| wanted(t)).count());
+    assert!(in_progress.iter().all(wanted));
+    let page = client
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .page(4)
+        .size(25)
+        .send()
+        .await
+        .expect("last page");
+    assert_eq!(page.data.contents.len(), 16);
+    assert_eq!(
+        (
+            page.data.page.number,
+            page.data.page.total_elements,
+            page.data.page.total_pages
+        ),
+        (4, 91, 4)
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn ocp_auth_is_enforced_with_the_clients_own_signer() {
+    let server = start(config(3)).await;
+    assert!(
+        ocp_client(&server)
+            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+            .send()
+            .await
+            .is_ok()
+    );
+    let wrong = ocp::Client::builder(server.url())
+        .with_access_key(AK, "not-the-secret")
+        .build()
+        .expect("client");
+    let err = wrong
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .send()
+        .await
+        .expect_err("bad signature");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    let basic = ocp::Client::builder(server.url())
+        .with_basic_auth("admin", "admin")
+        .build()
+        .expect("client");
+    assert!(
+        basic
+            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+            .send()
+            .await
+            .is_ok()
+    );
+
+    // A correct signature over a Date 20 minutes old is refused (OCP allows 15).
+    let url = reqwest::Url::parse(&ocp_url(&server, "?page=1")).expect("url");
+    let stale =
+        httpdate::fmt_http_date(std::time::SystemTime::now() - Duration::from_secs(20 * 60));
+    let host = format!("{}", server.addr());
+    let input = SigningInput {
+        method: "GET",
+        path: url.path(),
+        query: "page=1",
+        body: &[],
+        content_type: "",
+        date: &stale,
+        host: &host,
+        ocp_headers: &[],
+    };
+    let response = http()
+        .get(url.clone())
+        .header("date", &stale)
+        .header("authorization", signer::authorization(AK, SK, &input))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 401);
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("15 minutes"),
+        "{body}"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn cbr_token_can_be_pinned() {
+    let server = start(MockConfig {
+        cbr_token: Some(Secret::new("right")),
+        ..config(2)
+    })
+    .await;
+    let wrong = cbr::Client::builder(server.url(), mock::CBR_PROJECT_ID)
+        .with_token("wrong")
+        .build()
+        .expect("client");
+    let err = wrong.list_op_logs().send().await.expect_err("pinned");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(
+        err.vendor()
+            .map(|v| v.to_string().starts_with("APIGW.0301")),
+        Some(true)
+    );
+    let right = cbr::Client::builder(server.url(), mock::CBR_PROJECT_ID)
+        .with_token("right")
+        .build()
+        .expect("client");
+    assert_eq!(right.list_op_logs().send().await.expect("ok").count, 3);
+    server.stop().await.expect("stops");
+}
+
+fn recorded_retries() -> (RetryPolicy, Arc<Mutex<Vec<Duration>>>) {
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let log = slept.clone();
+    let policy = RetryPolicy::default()
+        .with_max_retries(10)
+        .with_sleep(move |d| {
+            log.lock().expect("lock").push(d);
+            async {}
+        });
+    (policy, slept)
+}
+
+#[tokio::test]
+async fn clients_retry_through_injected_throttling_and_outages() {
+    let faulty = MockConfig {
+        fault_rate: 0.4,
+        faults: vec![Fault::Throttle, Fault::Unavailable],
+        ..config(500)
+    };
+    let server = start(faulty).await;
+    let (policy, slept) = recorded_retries();
+    let client = cbr::Client::builder(server.url(), mock::CBR_PROJECT_ID)
+        .with_token("t")
+        .with_retry(policy.clone())
+        .build()
+        .expect("client");
+    let logs = client
+        .list_op_logs()
+        .limit(50)
+        .collect_all()
+        .await
+        .expect("retries get through");
+    let ids: std::collections::HashSet<_> = logs.iter().map(|l| l.id.clone()).collect();
+    assert_eq!((logs.len(), ids.len()), (501, 501));
+    let ocp = ocp::Client::builder(server.url())
+        .with_basic_auth("admin", "admin")
+        .with_retry(policy)
+        .build()
+        .expect("client");
+    let tasks = ocp
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .size(50)
+        .collect_all()
+        .await
+        .expect("retries get through");
+    assert_eq!(tasks.len(), 501);
+    let waits = slept.lock().expect("lock").clone();
+    assert!(
+        !waits.is_empty(),
+        "a 40% fault rate must have caused retries"
+    );
+    assert!(
+        waits.contains(&Duration::from_secs(1)),
+        "429 answers carry Retry-After: 1: {waits:?}"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn truncated_and_non_json_bodies_are_reported_not_decoded() {
+    let server = start(config(5)).await;
+    // Asked for by header, per request.
+    for (fault, check) in [
+        ("truncate", "EOF while parsing"),
+        ("non-json", "expected value"),
+    ] {
+        let response = reqwest_with_fault(fault)
+            .get(cbr_url(&server, ""))
+            .header("X-Auth-Token", "t")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status().as_u16(), 200);
+        let body = response.bytes().await.expect("body");
+        let verdict = Contract::get(Api::Cbr)
+            .expect("contract")
+            .check_bytes(&Target::Response { status: 200 }, &body)
+            .expect("target");
+        let Verdict::NotJson { error } = verdict else {
+            panic!("{fault}: {verdict:?}")
+        };
+        assert!(error.message.contains(check), "{fault}: {}", error.message);
+    }
+
+    // Through the typed client: a mock that truncates every response.
+    let broken = start(MockConfig {
+        fault_rate: 1.0,
+        faults: vec![Fault::Truncate],
+        ..config(5)
+    })
+    .await;
+    let client = cbr::Client::builder(broken.url(), mock::CBR_PROJECT_ID)
+        .with_token("t")
+        .build()
+        .expect("client");
+    let err = client.list_op_logs().send().await.expect_err("truncated");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    let html = start(MockConfig {
+        fault_rate: 1.0,
+        faults: vec![Fault::NonJson],
+        ..config(5)
+    })
+    .await;
+    let client = ocp::Client::builder(html.url())
+        .with_basic_auth("admin", "admin")
+        .build()
+        .expect("client");
+    let err = client
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .send()
+        .await
+        .expect_err("html");
+    let Error::Decode { excerpt, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(excerpt.starts_with("<html>"), "{excerpt}");
+    for server in [server, broken, html] {
+        server.stop().await.expect("stops");
+    }
+}
+
+/// A raw client that asks the mock for `fault` on every request.
+fn reqwest_with_fault(fault: &str) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        mock::FAULT_HEADER,
+        reqwest::header::HeaderValue::from_str(fault).expect("ascii"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn latency_can_be_injected_per_request() {
+    let server = start(config(1)).await;
+    let started = std::time::Instant::now();
+    let response = reqwest_with_fault("latency=300")
+        .get(cbr_url(&server, ""))
+        .header("X-Auth-Token", "t")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    let response = reqwest_with_fault("sideways")
+        .get(cbr_url(&server, ""))
+        .header("X-Auth-Token", "t")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        response.status().as_u16(),
+        400,
+        "an unknown fault is a bad request, not a panic"
+    );
+    server.stop().await.expect("stops");
+}

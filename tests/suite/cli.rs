@@ -188,3 +188,155 @@ fn help_is_snapshotted() {
     assert_eq!(out.status.code(), Some(0));
     settings().bind(|| insta::assert_snapshot!("cli_validate_help", stdout(&out)));
 }
+
+#[test]
+fn demo_lists_both_apis_through_the_mock_with_no_violations() {
+    let out = run(&["demo", "--records", "150", "--page-size", "40"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(2)
+        .take(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // api, pages, records, expected, violations: 151 records in pages of 40 is 4 pages.
+    assert_eq!(rows[0][..5], ["cbr", "4", "151", "151", "0"]);
+    assert_eq!(rows[1][..5], ["ocp", "4", "151", "151", "0"]);
+    assert!(
+        text.contains("0 contract violation(s), every record exactly once"),
+        "{text}"
+    );
+}
+
+/// Starts `mock` as a process; returns it and its URL (the first line of its stdout).
+fn spawn_mock(extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(BIN)
+        .args(["mock", "--addr", "127.0.0.1:0", "--records", "30"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mock starts");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("first line");
+    (child, first.trim().to_owned())
+}
+
+#[test]
+fn mock_prints_its_url_first_and_stops_on_ctrl_c() {
+    let (mut child, url) = spawn_mock(&[]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let list = Command::new(BIN)
+        .args([
+            "list",
+            "cbr",
+            "--endpoint",
+            &url,
+            "--project-id",
+            backup_task_api::mock::CBR_PROJECT_ID,
+            "--format",
+            "ndjson",
+            "--all",
+        ])
+        .env("CBR_AUTH_TOKEN", "any")
+        .output()
+        .expect("list runs");
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(
+        stdout(&list).lines().count(),
+        31,
+        "30 synthetic records and the documented one"
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(
+        child.wait().expect("exits").code(),
+        Some(0),
+        "Ctrl-C is a clean stop"
+    );
+}
+
+#[test]
+fn list_formats_filters_and_errors() {
+    let (mut child, url) = spawn_mock(&["--ocp-access-key", "ak", "--ocp-secret-key", "sk"]);
+    let ocp = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "list",
+                "ocp",
+                "--endpoint",
+                &url,
+                "--cluster-id",
+                "1000005",
+                "--tenant-id",
+            ])
+            .args(args);
+        for key in [
+            "OCP_ACCESS_KEY",
+            "OCP_SECRET_KEY",
+            "OCP_USERNAME",
+            "OCP_PASSWORD",
+        ] {
+            command.env_remove(key);
+        }
+        command
+            .envs(env.iter().copied())
+            .output()
+            .expect("list runs")
+    };
+    let signed = [("OCP_ACCESS_KEY", "ak"), ("OCP_SECRET_KEY", "sk")];
+    let json = ocp(&["1000012", "--format", "json", "--size", "5"], &signed);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let page: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).expect("a JSON array");
+    assert_eq!(page.len(), 5, "one page without --all");
+    let table = ocp(
+        &["1000012", "--all", "--status", "FAILED"],
+        &[("OCP_USERNAME", "admin"), ("OCP_PASSWORD", "admin")],
+    );
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let lines: Vec<String> = stdout(&table).lines().map(str::to_owned).collect();
+    assert!(
+        lines[0].starts_with("tenant") && lines[0].contains("status"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines.len() > 1 && lines[1..].iter().all(|l| l.contains("FAILED")),
+        "{lines:?}"
+    );
+
+    let denied = ocp(
+        &["1000012"],
+        &[("OCP_USERNAME", "admin"), ("OCP_PASSWORD", "nope")],
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stderr(&denied).contains("HTTP 401") && stderr(&denied).contains("10008"),
+        "{}",
+        stderr(&denied)
+    );
+    assert!(
+        !stderr(&denied).contains("nope"),
+        "the password is not echoed"
+    );
+    let missing = ocp(&["1000012"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("set OCP_ACCESS_KEY and OCP_SECRET_KEY"),
+        "{}",
+        stderr(&missing)
+    );
+    let unknown = ocp(&["42"], &signed);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("60101"), "{}", stderr(&unknown));
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,565 @@
+//! The `mock`, `list` and `demo` commands: each a library call plus formatting.
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use backup_task_api::common::Secret;
+use backup_task_api::mock::{self, Fault, MockConfig};
+use backup_task_api::{Error, cbr, demo, ocp};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use futures::StreamExt as _;
+use serde::Serialize;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+// ---- mock ----
+
+/// Options of `mock`.
+#[derive(Args)]
+pub struct MockArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Synthetic records per API, besides the documented examples.
+    #[arg(long, default_value_t = 250)]
+    records: usize,
+    /// Seed of the synthetic data and of fault selection.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// The one CBR X-Auth-Token accepted (default: any non-empty token).
+    #[arg(long)]
+    cbr_token: Option<String>,
+    /// OCP Basic user.
+    #[arg(long, default_value = "admin")]
+    ocp_user: String,
+    /// OCP Basic password.
+    #[arg(long, default_value = "admin")]
+    ocp_password: String,
+    /// OCP access key accepted for AK/SK signing (with --ocp-secret-key).
+    #[arg(long, requires = "ocp_secret_key")]
+    ocp_access_key: Option<String>,
+    /// OCP secret key accepted for AK/SK signing (with --ocp-access-key).
+    #[arg(long, requires = "ocp_access_key")]
+    ocp_secret_key: Option<String>,
+    /// Latency added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fraction of requests (0 to 1) that get one of the --fault kinds, in turn.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (repeatable). One request can
+    /// also ask for one with the header `x-mock-fault: KIND`.
+    #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
+    faults: Vec<Fault>,
+}
+
+/// `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to stderr.
+pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        anyhow::bail!("--fault-rate must be from 0 to 1, got {}", args.fault_rate);
+    }
+    let config = MockConfig {
+        records: args.records,
+        seed: args.seed,
+        cbr_token: args.cbr_token.map(Secret::new),
+        ocp_user: args.ocp_user.clone(),
+        ocp_password: Secret::new(args.ocp_password.clone()),
+        ocp_keys: args
+            .ocp_access_key
+            .clone()
+            .zip(args.ocp_secret_key.map(Secret::new)),
+        latency: Duration::from_millis(args.latency_ms),
+        fault_rate: args.fault_rate,
+        faults: args.faults,
+    };
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        // Only the URL goes to stdout, so a script can read one line and close the pipe.
+        let mut url_out = io::stdout().lock();
+        writeln!(url_out, "http://{addr}")?;
+        url_out.flush()?;
+        drop(url_out);
+        let mut out = io::stderr().lock();
+        writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" })?;
+        writeln!(
+            out,
+            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic {}:{}{}",
+            mock::OCP_CLUSTER_ID,
+            mock::OCP_TENANT_ID,
+            args.ocp_user,
+            args.ocp_password,
+            if args.ocp_access_key.is_some() { " or AK/SK" } else { "" }
+        )?;
+        writeln!(out, "{} synthetic records per API (seed {}); Ctrl-C stops", config.records, config.seed)?;
+        out.flush()?;
+        drop(out);
+        mock::serve(listener, config, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+// ---- demo ----
+
+/// Options of `demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Synthetic records per API in the mock.
+    #[arg(long, default_value_t = 2500)]
+    records: usize,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Records per page.
+    #[arg(long, default_value_t = 100)]
+    page_size: u32,
+}
+
+/// `demo`: mock in-process, both clients page through it, every page checked against the contract.
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.page_size == 0 {
+        anyhow::bail!("--page-size must be at least 1");
+    }
+    let report = runtime()?.block_on(demo::run(args.records, args.seed, args.page_size))?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "mock server: {} ({} synthetic records per API, seed {})",
+        report.mock_url, args.records, args.seed
+    )?;
+    writeln!(
+        out,
+        "{:<4} {:>6} {:>8} {:>9} {:>11} {:>9}",
+        "api", "pages", "records", "expected", "violations", "time"
+    )?;
+    for api in &report.apis {
+        writeln!(
+            out,
+            "{:<4} {:>6} {:>8} {:>9} {:>11} {:>7}ms",
+            api.api,
+            api.pages,
+            api.records,
+            api.expected,
+            api.violations.len(),
+            api.elapsed.as_millis()
+        )?;
+        for (page, v) in api.violations.iter().take(20) {
+            let pointer = if v.pointer.is_empty() {
+                "(root)"
+            } else {
+                &v.pointer
+            };
+            writeln!(out, "  page {page}: {pointer}: {}", v.message)?;
+        }
+        if api.distinct != api.records {
+            writeln!(out, "  {} records repeated", api.records - api.distinct)?;
+        }
+    }
+    let violations: usize = report.apis.iter().map(|a| a.violations.len()).sum();
+    writeln!(
+        out,
+        "total: {} ms, {violations} contract violation(s), {}",
+        report.elapsed.as_millis(),
+        if report.is_clean() {
+            "every record exactly once"
+        } else {
+            "NOT CLEAN"
+        }
+    )?;
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+// ---- list ----
+
+/// Output formats of `list`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON record per line.
+    Ndjson,
+}
+
+/// Options both `list` commands share.
+#[derive(Args)]
+pub struct ListCommon {
+    /// The service's base URL.
+    #[arg(long)]
+    endpoint: String,
+    /// Only tasks from this time on (UTC, like 2024-08-06T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    start_time: Option<DateTime<Utc>>,
+    /// Only tasks up to this time (UTC, like 2024-08-07T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    end_time: Option<DateTime<Utc>>,
+    /// Every page, not only the first.
+    #[arg(long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time: {e}"))
+}
+
+/// `list`: the clients from the command line. Credentials come from the environment only:
+/// CBR_AUTH_TOKEN; OCP_USERNAME and OCP_PASSWORD, or OCP_ACCESS_KEY and OCP_SECRET_KEY.
+#[derive(Subcommand)]
+pub enum ListCommand {
+    /// CBR operation logs of a project (token in CBR_AUTH_TOKEN).
+    Cbr {
+        /// Shared options.
+        #[command(flatten)]
+        common: ListCommon,
+        /// The project id.
+        #[arg(long)]
+        project_id: String,
+        /// Task status.
+        #[arg(long, value_parser = |s: &str| s.parse::<cbr::TaskStatusFilter>().map_err(|e| e.to_string()))]
+        status: Option<cbr::TaskStatusFilter>,
+        /// Task type.
+        #[arg(long, value_parser = |s: &str| s.parse::<cbr::OperationTypeFilter>().map_err(|e| e.to_string()))]
+        operation_type: Option<cbr::OperationTypeFilter>,
+        /// Backup provider id.
+        #[arg(long)]
+        provider_id: Option<String>,
+        /// Resource id.
+        #[arg(long)]
+        resource_id: Option<String>,
+        /// Resource name.
+        #[arg(long)]
+        resource_name: Option<String>,
+        /// Vault id.
+        #[arg(long)]
+        vault_id: Option<String>,
+        /// Vault name.
+        #[arg(long)]
+        vault_name: Option<String>,
+        /// Enterprise project id (`all_granted_eps` for all).
+        #[arg(long)]
+        enterprise_project_id: Option<String>,
+        /// Records per page (1 to 1000).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// 0-based record offset.
+        #[arg(long)]
+        offset: Option<u32>,
+    },
+    /// OCP log backup tasks of a tenant (credentials in OCP_USERNAME/OCP_PASSWORD or
+    /// OCP_ACCESS_KEY/OCP_SECRET_KEY).
+    Ocp {
+        /// Shared options.
+        #[command(flatten)]
+        common: ListCommon,
+        /// The cluster id.
+        #[arg(long)]
+        cluster_id: i64,
+        /// The tenant id.
+        #[arg(long)]
+        tenant_id: i64,
+        /// Task status (repeatable).
+        #[arg(long, value_parser = |s: &str| s.parse::<ocp::LogBackupTaskStatusFilter>().map_err(|e| e.to_string()))]
+        status: Vec<ocp::LogBackupTaskStatusFilter>,
+        /// 1-based page.
+        #[arg(long)]
+        page: Option<u32>,
+        /// Tasks per page.
+        #[arg(long)]
+        size: Option<u32>,
+    },
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `list cbr|ocp`.
+pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
+    let runtime = runtime()?;
+    let result = match command {
+        ListCommand::Cbr {
+            common,
+            project_id,
+            status,
+            operation_type,
+            provider_id,
+            resource_id,
+            resource_name,
+            vault_id,
+            vault_name,
+            enterprise_project_id,
+            limit,
+            offset,
+        } => {
+            let token = env("CBR_AUTH_TOKEN").context("set CBR_AUTH_TOKEN to a CBR token")?;
+            let client = cbr::Client::builder(&common.endpoint, project_id)
+                .with_token(token)
+                .build()?;
+            let mut query = client.list_op_logs();
+            if let Some(v) = common.start_time {
+                query = query.start_time(v)
+            }
+            if let Some(v) = common.end_time {
+                query = query.end_time(v)
+            }
+            if let Some(v) = status {
+                query = query.status(v)
+            }
+            if let Some(v) = operation_type {
+                query = query.operation_type(v)
+            }
+            if let Some(v) = provider_id {
+                query = query.provider_id(v)
+            }
+            if let Some(v) = resource_id {
+                query = query.resource_id(v)
+            }
+            if let Some(v) = resource_name {
+                query = query.resource_name(v)
+            }
+            if let Some(v) = vault_id {
+                query = query.vault_id(v)
+            }
+            if let Some(v) = vault_name {
+                query = query.vault_name(v)
+            }
+            if let Some(v) = enterprise_project_id {
+                query = query.enterprise_project_id(v)
+            }
+            if let Some(v) = limit {
+                query = query.limit(v)
+            }
+            if let Some(v) = offset {
+                query = query.offset(v)
+            }
+            runtime.block_on(async {
+                let mut printer = Printer::new(
+                    common.format,
+                    &[
+                        "id",
+                        "operation_type",
+                        "status",
+                        "started_at",
+                        "ended_at",
+                        "resource",
+                    ],
+                );
+                if common.all {
+                    let progress = progress_bar();
+                    let mut records = Box::pin(query.stream());
+                    while let Some(log) = records.next().await {
+                        let log = log?;
+                        progress.inc(1);
+                        printer.record(&log, cbr_row(&log))?;
+                    }
+                    progress.finish_and_clear();
+                } else {
+                    for log in query.send().await?.operation_logs {
+                        printer.record(&log, cbr_row(&log))?;
+                    }
+                }
+                printer.finish()
+            })
+        }
+        ListCommand::Ocp {
+            common,
+            cluster_id,
+            tenant_id,
+            status,
+            page,
+            size,
+        } => {
+            let mut builder = ocp::Client::builder(&common.endpoint);
+            builder = match (
+                env("OCP_ACCESS_KEY"),
+                env("OCP_SECRET_KEY"),
+                env("OCP_USERNAME"),
+                env("OCP_PASSWORD"),
+            ) {
+                (Some(ak), Some(sk), _, _) => builder.with_access_key(ak, sk),
+                (_, _, Some(user), Some(password)) => builder.with_basic_auth(user, password),
+                _ => anyhow::bail!(
+                    "set OCP_ACCESS_KEY and OCP_SECRET_KEY, or OCP_USERNAME and OCP_PASSWORD"
+                ),
+            };
+            let client = builder.build()?;
+            let mut query = client.list_log_backup_tasks(cluster_id, tenant_id);
+            if let Some(v) = common.start_time {
+                query = query.start_time(v)
+            }
+            if let Some(v) = common.end_time {
+                query = query.end_time(v)
+            }
+            for v in status {
+                query = query.status(v)
+            }
+            if let Some(v) = page {
+                query = query.page(v)
+            }
+            if let Some(v) = size {
+                query = query.size(v)
+            }
+            runtime.block_on(async {
+                let mut printer = Printer::new(
+                    common.format,
+                    &["tenant", "status", "mode", "checkpoint", "delay", "created"],
+                );
+                if common.all {
+                    let progress = progress_bar();
+                    let mut tasks = Box::pin(query.stream());
+                    while let Some(task) = tasks.next().await {
+                        let task = task?;
+                        progress.inc(1);
+                        printer.record(&task, ocp_row(&task))?;
+                    }
+                    progress.finish_and_clear();
+                } else {
+                    for task in query.send().await?.data.contents {
+                        printer.record(&task, ocp_row(&task))?;
+                    }
+                }
+                printer.finish()
+            })
+        }
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) => match error.downcast_ref::<Error>() {
+            // A service error is the run's result, not a usage problem: exit 1 with its code.
+            Some(api_error) => {
+                eprintln!("error: {api_error}");
+                Ok(ExitCode::from(1))
+            }
+            None => Err(error),
+        },
+    }
+}
+
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn cbr_row(log: &cbr::OperationLog) -> Vec<String> {
+    let resource = log
+        .extra_info
+        .as_ref()
+        .and_then(|e| e.resource.as_ref())
+        .and_then(|r| r.name.clone());
+    vec![
+        log.id.clone(),
+        text(log.operation_type.as_ref()),
+        log.status.to_string(),
+        log.started_at.to_string(),
+        text(log.ended_at.as_ref()),
+        resource.unwrap_or_default(),
+    ]
+}
+
+fn ocp_row(task: &ocp::LogBackupTask) -> Vec<String> {
+    vec![
+        text(task.tenant_name.as_ref()),
+        text(task.status.as_ref()),
+        text(task.backup_mode.as_ref()),
+        text(task.checkpoint.as_ref()),
+        text(task.delay),
+        text(task.create_time.as_ref()),
+    ]
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar() -> indicatif::ProgressBar {
+    if io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message("records");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// Writes records as a table, a JSON array or NDJSON, streaming (a table buffers rows to size
+/// its columns).
+struct Printer {
+    format: Format,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    first: bool,
+}
+
+impl Printer {
+    fn new(format: Format, headers: &[&str]) -> Self {
+        Self {
+            format,
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+            first: true,
+        }
+    }
+
+    fn record<T: Serialize>(&mut self, value: &T, row: Vec<String>) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        match self.format {
+            Format::Table => self.rows.push(row),
+            Format::Ndjson => writeln!(out, "{}", serde_json::to_string(value)?)?,
+            Format::Json => {
+                write!(
+                    out,
+                    "{}{}",
+                    if self.first { "[\n  " } else { ",\n  " },
+                    serde_json::to_string(value)?
+                )?;
+            }
+        }
+        self.first = false;
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        match self.format {
+            Format::Json => writeln!(out, "{}", if self.first { "[]" } else { "\n]" })?,
+            Format::Ndjson => {}
+            Format::Table => {
+                let mut widths: Vec<usize> = self.headers.iter().map(String::len).collect();
+                for row in &self.rows {
+                    for (w, cell) in widths.iter_mut().zip(row) {
+                        *w = (*w).max(cell.chars().count());
+                    }
+                }
+                for row in std::iter::once(&self.headers).chain(&self.rows) {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:<w$}"))
+                        .collect();
+                    writeln!(out, "{}", cells.join("  ").trim_end())?;
+                }
+            }
+        }
+        out.flush()?;
+        Ok(())
+    }
+}

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod demo;
 mod error;
 pub mod mock;
-pub mod ocp;
 
 pub use error::{Error, VendorError};
+pub mod ocp;
+pub mod publish;

@@ -1,12 +1,14 @@
-//! `backup-task-api`: contract checks for the CBR and OCP backup task-list APIs.
+//! `backup-task-api`: contract checks, published schemas and breaking-change detection for the
+//! CBR and OCP backup task-list APIs.
 
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use backup_task_api::contract::{Api, Contract, Target, Verdict};
-use clap::{Args, Parser, Subcommand};
+use backup_task_api::publish::{diff, export};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 mod cli;
 
@@ -27,6 +29,26 @@ enum Command {
     /// Exit codes: 0 every input is valid; 1 an input breaks the contract or is not JSON;
     /// 2 usage or I/O error (unreadable file, unknown schema or status).
     Validate(ValidateArgs),
+    /// Write the published JSON Schemas (2020-12) and OpenAPI copies, or check them.
+    ///
+    /// For each API: one standalone schema per component and per response body, under
+    /// `{api}/v{major}/` with `$id` `https://schemas.backup-task-api.dev/{api}/v{major}/...`, a copy
+    /// of the spec, a write-once release copy `{api}/releases/{version}.yaml`, and `index.json`
+    /// listing every file. Output is deterministic (sorted keys, trailing newline).
+    ///
+    /// Exit codes: 0 written, or up to date; 1 `--check` found files that differ, are missing or
+    /// are extra; 2 usage or I/O error.
+    #[command(group(ArgGroup::new("mode").required(true).args(["out", "check"])))]
+    Schemas(SchemasArgs),
+    /// Classify every change between two versions of an OpenAPI spec as breaking or not.
+    ///
+    /// Changes are grouped by side (requests: what callers send; responses: what they read),
+    /// each with its impact (breaking, strict-readers, compatible, documentation) and rule, then
+    /// a summary and the suggested semver bump. The policy is in the README, "diff policy".
+    ///
+    /// Exit codes: 0 no breaking change (or, with --check-version, the major was raised);
+    /// 1 breaking changes; 2 usage or I/O error (unreadable file, not YAML, not OpenAPI).
+    Diff(DiffArgs),
     /// Run the one-command demo: a mock of both APIs in-process, both typed clients paging through
     /// it, every page checked against the contract. Exit 0 when every record came exactly once
     /// and no page broke the contract, 1 otherwise.
@@ -56,10 +78,53 @@ struct ValidateArgs {
     paths: Vec<PathBuf>,
 }
 
+#[derive(Args)]
+struct SchemasArgs {
+    /// Write the files into DIR: changed files are rewritten, files an earlier run listed in
+    /// DIR/index.json and no longer generated are removed, release copies are never rewritten.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Check DIR (default `schemas/`) instead: name every file that differs, is missing or is
+    /// extra, and exit 1 if there is any.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "schemas")]
+    check: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The old version: an OpenAPI file (YAML or JSON), or a directory of release copies such as
+    /// `schemas/cbr/releases/`, from which the baseline for NEW's info.version is picked (the
+    /// first release of its major, else the newest release before it).
+    old: PathBuf,
+    /// The new version: an OpenAPI file (YAML or JSON).
+    new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Count changes that break only strict readers (new response enum values, looser response
+    /// bounds or patterns, new fields in closed objects) as breaking.
+    #[arg(long)]
+    strict: bool,
+    /// Exit 1 only on breaking changes that NEW's info.version does not announce: pass when it
+    /// raises OLD's major.
+    #[arg(long)]
+    check_version: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// For people: changes grouped by side, a summary and the suggested bump.
+    Text,
+    /// For machines: one JSON object with the counts, the bump and every change.
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate(&args),
+        Command::Schemas(args) => schemas(&args),
+        Command::Diff(args) => diff_specs(&args),
         Command::Demo(args) => cli::demo(args),
         Command::Mock(args) => cli::mock(args),
         Command::List(command) => cli::list(command),
@@ -119,6 +184,100 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         args.paths.len()
     );
     Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn schemas(args: &SchemasArgs) -> anyhow::Result<ExitCode> {
+    let publication = export::publication()?;
+    let mut stdout = io::stdout().lock();
+    if let Some(dir) = &args.check {
+        let drift = publication.check(dir)?;
+        for d in &drift {
+            writeln!(stdout, "{}: {}", shown(dir, &d.path), d.kind)?;
+        }
+        stdout.flush()?;
+        if drift.is_empty() {
+            eprintln!("{} is up to date", dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{} is stale: {} file(s) differ, are missing or are extra; run `backup-task-api schemas --out {}`",
+            dir.display(),
+            drift.len(),
+            dir.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let Some(dir) = &args.out else {
+        anyhow::bail!("give --out DIR or --check [DIR]");
+    };
+    let report = publication.write(dir)?;
+    for path in &report.written {
+        writeln!(stdout, "wrote {}", shown(dir, path))?;
+    }
+    for path in &report.removed {
+        writeln!(stdout, "removed {}", shown(dir, path))?;
+    }
+    stdout.flush()?;
+    eprintln!(
+        "{}: {} written, {} unchanged, {} removed",
+        dir.display(),
+        report.written.len(),
+        report.unchanged,
+        report.removed.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shown(dir: &Path, relative: &str) -> String {
+    dir.join(relative).display().to_string()
+}
+
+fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let new = diff::load(&args.new)?;
+    let old_path = if args.old.is_dir() {
+        let baseline = diff::baseline_in(&args.old, &new)?;
+        eprintln!("baseline: {}", baseline.display());
+        baseline
+    } else {
+        args.old.clone()
+    };
+    let old = diff::load(&old_path)?;
+    let report = diff::diff(&old, &new);
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        Format::Text => {
+            writeln!(stdout, "{} -> {}", old_path.display(), args.new.display())?;
+            write!(stdout, "{}", report.to_text(args.strict))?;
+        }
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report.to_json(args.strict))?;
+            writeln!(stdout, "{json}")?;
+        }
+    }
+    stdout.flush()?;
+    let breaking = report.breaking(args.strict).count();
+    let passes = if args.check_version {
+        report.version_allows(args.strict)
+    } else {
+        breaking == 0
+    };
+    if args.check_version && breaking > 0 {
+        eprintln!(
+            "{breaking} breaking change(s); info.version {} -> {}: {}",
+            report.old_version.as_deref().unwrap_or("?"),
+            report.new_version.as_deref().unwrap_or("?"),
+            if passes {
+                "the major was raised"
+            } else {
+                "raise the major version (or undo the breaking changes)"
+            }
+        );
+    }
+    Ok(if passes {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

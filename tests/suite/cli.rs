@@ -340,3 +340,17 @@ fn list_formats_filters_and_errors() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn help_of_demo_mock_and_list_is_snapshotted() {
+    for (name, args) in [
+        ("cli_demo_help", &["demo", "--help"][..]),
+        ("cli_mock_help", &["mock", "--help"][..]),
+        ("cli_list_cbr_help", &["list", "cbr", "--help"][..]),
+        ("cli_list_ocp_help", &["list", "ocp", "--help"][..]),
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        settings().bind(|| insta::assert_snapshot!(name, stdout(&out)));
+    }
+}

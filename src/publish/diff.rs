@@ -494,8 +494,9 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Keywords that document but do not constrain.
-const DOC_KEYS: [&str; 8] = [
+/// Keys that document but do not change what goes over the wire. `operationId` and `tags` name
+/// generated methods and group operations; `license`, `contact` and `termsOfService` are `info`'s.
+const DOC_KEYS: [&str; 13] = [
     "title",
     "summary",
     "description",
@@ -504,6 +505,11 @@ const DOC_KEYS: [&str; 8] = [
     "deprecated",
     "externalDocs",
     "xml",
+    "operationId",
+    "tags",
+    "license",
+    "contact",
+    "termsOfService",
 ];
 
 /// Schema keywords compared by their own rule; any other differing keyword is `keyword-changed`.
@@ -620,6 +626,32 @@ impl<'a> Differ<'a> {
                 "documentation-changed",
                 Impact::Documentation,
                 "servers changed (clients take their base URL from configuration)".into(),
+            );
+        }
+        let root = Ctx {
+            side: Side::Request,
+            operation: "document",
+            place: "",
+        };
+        let empty = Map::new();
+        let (old_root, new_root) = (
+            old.as_object().unwrap_or(&empty),
+            new.as_object().unwrap_or(&empty),
+        );
+        let compared = ["info", "servers", "paths", "components", "security"];
+        let keys: BTreeSet<&String> = old_root.keys().chain(new_root.keys()).collect();
+        let changed: Vec<&str> = keys
+            .into_iter()
+            .filter(|k| !compared.contains(&k.as_str()) && old_root.get(*k) != new_root.get(*k))
+            .map(String::as_str)
+            .collect();
+        if !changed.is_empty() {
+            self.push(
+                &root,
+                "",
+                "documentation-changed",
+                Impact::Documentation,
+                format!("{} changed", changed.join(", ")),
             );
         }
         self.operations();
@@ -1947,13 +1979,12 @@ fn serialisation(location: &str, param: &Value) -> String {
         .get("explode")
         .and_then(Value::as_bool)
         .unwrap_or(style == "form");
-    let reserved = param
-        .get("allowReserved")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let flag = |key: &str| param.get(key).and_then(Value::as_bool).unwrap_or(false);
     let mut text = format!("style {style}, explode {explode}");
-    if reserved {
-        text.push_str(", allowReserved");
+    for key in ["allowReserved", "allowEmptyValue"] {
+        if flag(key) {
+            text.push_str(&format!(", {key}"));
+        }
     }
     text
 }

@@ -12,7 +12,7 @@ use super::hooks::Inner;
 use super::{ErrorBody, ListOpLogsResponse, OperationLog, OperationTypeFilter, TaskStatusFilter};
 use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
 use crate::common::retry::{self, Exchange, RetryPolicy};
-use crate::common::{Page, Secret};
+use crate::common::{Page, Secret, paging};
 use crate::error::{Error, VendorError, excerpt};
 
 /// The most records CBR returns per page, and the page size the client asks for by default.
@@ -236,7 +236,7 @@ impl<'a> ListOpLogs<'a> {
 
     /// Fetches one page at the set `offset` and `limit` (unset ones are not sent).
     pub async fn send(&self) -> Result<ListOpLogsResponse, Error> {
-        self.fetch(self.offset, self.limit, false)
+        self.get_page(self.offset, self.limit, false)
             .await
             .map(|(page, _)| page)
     }
@@ -247,63 +247,14 @@ impl<'a> ListOpLogs<'a> {
     /// empty page (`count` is not trusted as a bound). A failed page yields one [`Error::Page`],
     /// carrying how many records the earlier pages held, and ends the stream.
     pub fn pages(self) -> impl Stream<Item = Result<Page<ListOpLogsResponse>, Error>> + 'a {
-        let limit = self.limit.unwrap_or(MAX_LIMIT);
-        let offset = self.offset.unwrap_or(0);
-        let state = Paging {
-            query: self,
-            offset,
-            records: 0,
-            pages: 0,
-            done: false,
-        };
-        futures::stream::unfold(state, move |mut st| async move {
-            if st.done {
-                return None;
-            }
-            st.pages += 1;
-            match st.query.fetch(Some(st.offset), Some(limit), true).await {
-                Ok((value, body)) => {
-                    let n = value.operation_logs.len();
-                    st.done = n < limit as usize;
-                    st.offset = st
-                        .offset
-                        .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
-                    st.records += n as u64;
-                    let page = Page {
-                        number: st.pages,
-                        value,
-                        body: body.unwrap_or_default(),
-                    };
-                    Some((Ok(page), st))
-                }
-                Err(source) => {
-                    st.done = true;
-                    let error = Error::Page {
-                        page: st.pages,
-                        records: st.records,
-                        source: Box::new(source),
-                    };
-                    Some((Err(error), st))
-                }
-            }
-        })
+        let start = self.offset.unwrap_or(0);
+        paging::pages(self, start)
     }
 
     /// Every record from the set `offset` on, lazily, one page in memory at a time; the records
     /// of [`ListOpLogs::pages`], in order, and its error if a page fails.
     pub fn stream(self) -> impl Stream<Item = Result<OperationLog, Error>> + 'a {
-        use futures::StreamExt as _;
-        self.pages().flat_map(|page| {
-            futures::stream::iter(match page {
-                Ok(page) => page
-                    .value
-                    .operation_logs
-                    .into_iter()
-                    .map(Ok)
-                    .collect::<Vec<_>>(),
-                Err(error) => vec![Err(error)],
-            })
-        })
+        paging::records(self.pages(), |page| page.operation_logs)
     }
 
     /// Every record from the set `offset` on, collected; fails on the first failed page.
@@ -312,7 +263,12 @@ impl<'a> ListOpLogs<'a> {
         self.stream().try_collect().await
     }
 
-    async fn fetch(
+    /// The page size paging asks for.
+    fn page_limit(&self) -> u32 {
+        self.limit.unwrap_or(MAX_LIMIT)
+    }
+
+    async fn get_page(
         &self,
         offset: Option<u32>,
         limit: Option<u32>,
@@ -375,12 +331,26 @@ impl<'a> ListOpLogs<'a> {
     }
 }
 
-struct Paging<'a> {
-    query: ListOpLogs<'a>,
-    offset: u32,
-    records: u64,
-    pages: u64,
-    done: bool,
+impl paging::Pager for ListOpLogs<'_> {
+    type Page = ListOpLogsResponse;
+    type Cursor = u32;
+
+    async fn fetch(
+        &self,
+        offset: u32,
+    ) -> Result<(ListOpLogsResponse, Option<bytes::Bytes>), Error> {
+        self.get_page(Some(offset), Some(self.page_limit()), true)
+            .await
+    }
+
+    fn step(&self, page: &ListOpLogsResponse, offset: u32) -> paging::Step<u32> {
+        let records = page.operation_logs.len();
+        paging::Step {
+            next: offset.saturating_add(u32::try_from(records).unwrap_or(u32::MAX)),
+            records,
+            last: records < self.page_limit() as usize,
+        }
+    }
 }
 
 /// Turns progenitor's error into this crate's, with what the exchange recorded.

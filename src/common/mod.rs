@@ -3,6 +3,7 @@
 
 pub mod http;
 pub(crate) mod open_enum;
+pub(crate) mod paging;
 pub mod retry;
 mod secret;
 mod timestamp;

@@ -14,7 +14,7 @@ use super::hooks::{Inner, Keys};
 use super::{ErrorResponse, LogBackupTask, LogBackupTaskPageResponse, LogBackupTaskStatusFilter};
 use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
 use crate::common::retry::{self, Exchange, RetryPolicy};
-use crate::common::{Page, Secret};
+use crate::common::{Page, Secret, paging};
 use crate::error::{Error, VendorError, excerpt};
 
 /// The page size the client asks for when paging, unless told otherwise.
@@ -235,7 +235,7 @@ impl<'a> ListLogBackupTasks<'a> {
 
     /// Fetches one page (unset `page`/`size` are not sent).
     pub async fn send(&self) -> Result<LogBackupTaskPageResponse, Error> {
-        self.fetch(self.page, self.size, false)
+        self.get_page(self.page, self.size, false)
             .await
             .map(|(page, _)| page)
     }
@@ -245,64 +245,14 @@ impl<'a> ListLogBackupTasks<'a> {
     /// failed page yields one [`Error::Page`], carrying how many tasks the earlier pages held, and
     /// ends the stream.
     pub fn pages(self) -> impl Stream<Item = Result<Page<LogBackupTaskPageResponse>, Error>> + 'a {
-        let size = self.size.unwrap_or(DEFAULT_PAGE_SIZE);
-        let next_page = self.page.unwrap_or(1);
-        let state = Paging {
-            query: self,
-            next_page,
-            records: 0,
-            pages: 0,
-            done: false,
-        };
-        futures::stream::unfold(state, move |mut st| async move {
-            if st.done {
-                return None;
-            }
-            st.pages += 1;
-            match st.query.fetch(Some(st.next_page), Some(size), true).await {
-                Ok((value, body)) => {
-                    let n = value.data.contents.len();
-                    let total_pages =
-                        u32::try_from(value.data.page.total_pages.max(0)).unwrap_or(u32::MAX);
-                    st.done = n == 0 || n < size as usize || st.next_page >= total_pages;
-                    st.next_page = st.next_page.saturating_add(1);
-                    st.records += n as u64;
-                    let page = Page {
-                        number: st.pages,
-                        value,
-                        body: body.unwrap_or_default(),
-                    };
-                    Some((Ok(page), st))
-                }
-                Err(source) => {
-                    st.done = true;
-                    let error = Error::Page {
-                        page: st.pages,
-                        records: st.records,
-                        source: Box::new(source),
-                    };
-                    Some((Err(error), st))
-                }
-            }
-        })
+        let start = self.page.unwrap_or(1);
+        paging::pages(self, start)
     }
 
     /// Every task from the set page on, lazily, one page in memory at a time; the tasks of
     /// [`ListLogBackupTasks::pages`], in order, and its error if a page fails.
     pub fn stream(self) -> impl Stream<Item = Result<LogBackupTask, Error>> + 'a {
-        use futures::StreamExt as _;
-        self.pages().flat_map(|page| {
-            futures::stream::iter(match page {
-                Ok(page) => page
-                    .value
-                    .data
-                    .contents
-                    .into_iter()
-                    .map(Ok)
-                    .collect::<Vec<_>>(),
-                Err(error) => vec![Err(error)],
-            })
-        })
+        paging::records(self.pages(), |page| page.data.contents)
     }
 
     /// Every task from the set page on, collected; fails on the first failed page.
@@ -311,7 +261,12 @@ impl<'a> ListLogBackupTasks<'a> {
         self.stream().try_collect().await
     }
 
-    async fn fetch(
+    /// The page size paging asks for.
+    fn page_size(&self) -> u32 {
+        self.size.unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    async fn get_page(
         &self,
         page: Option<u32>,
         size: Option<u32>,
@@ -370,12 +325,27 @@ impl<'a> ListLogBackupTasks<'a> {
     }
 }
 
-struct Paging<'a> {
-    query: ListLogBackupTasks<'a>,
-    next_page: u32,
-    records: u64,
-    pages: u64,
-    done: bool,
+impl paging::Pager for ListLogBackupTasks<'_> {
+    type Page = LogBackupTaskPageResponse;
+    type Cursor = u32;
+
+    async fn fetch(
+        &self,
+        page: u32,
+    ) -> Result<(LogBackupTaskPageResponse, Option<bytes::Bytes>), Error> {
+        self.get_page(Some(page), Some(self.page_size()), true)
+            .await
+    }
+
+    fn step(&self, response: &LogBackupTaskPageResponse, page: u32) -> paging::Step<u32> {
+        let records = response.data.contents.len();
+        let total_pages = u32::try_from(response.data.page.total_pages.max(0)).unwrap_or(u32::MAX);
+        paging::Step {
+            next: page.saturating_add(1),
+            records,
+            last: records == 0 || records < self.page_size() as usize || page >= total_pages,
+        }
+    }
 }
 
 /// Turns progenitor's error into this crate's, with what the exchange recorded.

@@ -2033,3 +2033,83 @@ fn describe_alternative(alternative: &[String]) -> String {
         alternative.join(" + ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn path_templates_match_whatever_the_variables_are_called() {
+        assert_eq!(template("/a/{id}/b/{x}"), "/a/{}/b/{}");
+        assert_eq!(variables("/a/{id}/b/{x}"), ["id", "x"]);
+        assert!(variables("/plain").is_empty());
+    }
+
+    #[test]
+    fn integer_values_are_numbers_when_comparing_types() {
+        let set = |ts: &[&str]| Some(ts.iter().map(|t| (*t).to_owned()).collect());
+        assert!(subset(&set(&["integer"]), &set(&["number"])));
+        assert!(!subset(&set(&["number"]), &set(&["integer"])));
+        assert!(subset(&set(&["string"]), &None), "no type is any type");
+        assert!(!subset(&None, &set(&["string"])));
+    }
+
+    #[test]
+    fn a_single_ref_all_of_reads_as_the_ref_with_the_wrapper_on_top() {
+        let doc = json!({"components": {"schemas": {"T": {"type": "string", "description": "t"}}}});
+        let wrapped = json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true,
+                             "description": "w"});
+        let (map, name) = resolve(&doc, &wrapped);
+        assert_eq!(
+            Value::Object(map),
+            json!({"type": "string", "nullable": true, "description": "w"})
+        );
+        assert_eq!(name, Some("#/components/schemas/T"));
+    }
+
+    #[test]
+    fn reference_loops_and_recursive_schemas_terminate() {
+        let doc = |extra: Value| {
+            json!({
+                "openapi": "3.0.3", "info": {"title": "t", "version": "1.0.0"},
+                "paths": {"/a": {"get": {"responses": {"200": {"description": "ok",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+                "components": {"schemas": {
+                    "A": {"$ref": "#/components/schemas/B"},
+                    "B": {"$ref": "#/components/schemas/A"},
+                    "N": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/N"},
+                          "extra": extra}}
+                }}
+            })
+        };
+        let (old, new) = (
+            doc(json!({"type": "string"})),
+            doc(json!({"type": "integer"})),
+        );
+        assert!(diff(&old, &old).changes.is_empty());
+        // N is not used by an operation: only the published component set is compared.
+        assert!(diff(&old, &new).changes.is_empty());
+    }
+
+    #[test]
+    fn strict_readers_count_as_breaking_only_when_asked() {
+        let report = Report {
+            old_version: Some("1.2.0".into()),
+            new_version: Some("1.3.0".into()),
+            changes: vec![Change {
+                side: Side::Response,
+                impact: Impact::StrictReaders,
+                operation: "GET /a".into(),
+                location: "response 200".into(),
+                rule: "enum-widened",
+                message: "enum value(s) added".into(),
+            }],
+        };
+        assert_eq!(report.bump(false), Bump::Minor);
+        assert_eq!(report.bump(true), Bump::Major);
+        assert!(report.version_allows(false));
+        assert!(!report.version_allows(true));
+        assert_eq!(report.major_raised(), Some(false));
+    }
+}

@@ -296,6 +296,51 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .await
         .expect("resource");
     assert_eq!(on_resource.len(), 1);
+    let named = all
+        .iter()
+        .find_map(|l| l.extra_info.as_ref()?.resource.as_ref()?.name.clone())
+        .expect("a name");
+    let by_name = client
+        .list_op_logs()
+        .resource_name(named.clone())
+        .collect_all()
+        .await
+        .expect("by name");
+    let named_in_all = all
+        .iter()
+        .filter(|l| {
+            l.extra_info
+                .as_ref()
+                .and_then(|e| e.resource.as_ref())
+                .and_then(|r| r.name.as_deref())
+                == Some(&named)
+        })
+        .count();
+    assert_eq!(by_name.len(), named_in_all);
+    let vault_id = all
+        .iter()
+        .find_map(|l| l.vault_id.clone())
+        .expect("a vault id");
+    let by_vault_id = client
+        .list_op_logs()
+        .vault_id(vault_id.clone())
+        .collect_all()
+        .await
+        .expect("by vault id");
+    assert!(
+        !by_vault_id.is_empty()
+            && by_vault_id
+                .iter()
+                .all(|l| l.vault_id.as_deref() == Some(&vault_id))
+    );
+    // The mock's records carry no enterprise project: the filter is accepted and narrows nothing.
+    let eps = client
+        .list_op_logs()
+        .enterprise_project_id("all_granted_eps")
+        .collect_all()
+        .await
+        .expect("eps");
+    assert_eq!(eps.len(), all.len());
     let provider = client
         .list_op_logs()
         .provider_id("d1603440-187d-4516-af25-121250c7cc97")
@@ -347,6 +392,28 @@ async fn ocp_filters_select_exactly_the_matching_tasks() {
     };
     assert_eq!(in_progress.len(), all.iter().filter(|t| wanted(t)).count());
     assert!(in_progress.iter().all(wanted));
+    let from = Utc
+        .with_ymd_and_hms(2024, 1, 1, 12, 0, 0)
+        .single()
+        .expect("time");
+    let to = Utc
+        .with_ymd_and_hms(2024, 1, 2, 12, 0, 0)
+        .single()
+        .expect("time");
+    let window = client
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .start_time(from)
+        .end_time(to)
+        .collect_all()
+        .await
+        .expect("window");
+    let created = |t: &ocp::LogBackupTask| t.create_time.as_ref().and_then(|c| c.to_utc());
+    let expected = all
+        .iter()
+        .filter(|t| created(t).is_some_and(|c| c >= from && c <= to))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(window.len(), expected);
     let page = client
         .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
         .page(4)

@@ -1,14 +1,14 @@
 //! `backup-task-api`: contract checks, published schemas and breaking-change detection for the
 //! CBR and OCP backup task-list APIs.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use backup_task_api::contract::{Api, Contract, Target, Verdict};
+use backup_task_api::contract::{Api, Contract, Target, batch};
 use backup_task_api::publish::{diff, export};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use indicatif::ProgressBar;
 
 mod cli;
 
@@ -22,12 +22,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate JSON payloads against the contract (the OpenAPI specs in openapi/).
+    /// Validate recorded JSON payloads against the contract (the OpenAPI specs in openapi/).
     ///
-    /// Prints one line per violation, `PATH: POINTER: message`, and a summary on stderr.
+    /// Inputs are files, directories (every `*.json` below them, recursively; with --ndjson also
+    /// `*.ndjson` and `*.jsonl`) and `-` for standard input. With --ndjson each non-blank line is
+    /// one payload, reported with its line number. Inputs are checked in parallel; output is
+    /// sorted by path, then line. Every violation of a payload is reported; long values are cut
+    /// and values under credential-like keys (token, password, secret, authorization, ...) are
+    /// redacted in messages.
     ///
-    /// Exit codes: 0 every input is valid; 1 an input breaks the contract or is not JSON;
-    /// 2 usage or I/O error (unreadable file, unknown schema or status).
+    /// Text output: one line per violation on stdout, `PATH[:LINE]: POINTER: message`, then a
+    /// summary on stderr; unreadable inputs are reported on stderr and the others still checked.
+    ///
+    /// Exit codes: 0 every payload is valid; 1 a payload breaks the contract or is not JSON;
+    /// 2 usage or I/O error (an unreadable input, an unknown schema or status).
     Validate(ValidateArgs),
     /// Write the published JSON Schemas (2020-12) and OpenAPI copies, or check them.
     ///
@@ -73,9 +81,25 @@ struct ValidateArgs {
     /// Check against one named component schema instead, such as `OperationLog`.
     #[arg(long)]
     schema: Option<String>,
-    /// JSON files to check; `-` reads standard input.
+    /// Each input holds one payload per line (recorded traffic); blank lines are skipped.
+    #[arg(long)]
+    ndjson: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    format: ValidateFormat,
+    /// JSON files or directories to check; `-` reads standard input.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ValidateFormat {
+    /// For people: one line per violation, then a summary on stderr.
+    Text,
+    /// For machines: per payload its path, line, valid flag and violations.
+    Json,
+    /// JUnit XML for CI dashboards: one test case per payload.
+    Junit,
 }
 
 #[derive(Args)]
@@ -148,46 +172,29 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             status: args.status,
         },
     };
+    let options = batch::Options {
+        ndjson: args.ndjson,
+    };
+    let inputs = batch::discover(&args.paths, &options);
+    // A bar only where someone watches and the run is long enough to need one.
+    let bar = if io::stderr().is_terminal() && inputs.len() >= 100 {
+        ProgressBar::new(inputs.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let report = batch::check(contract, &target, &inputs, &options, &|| bar.inc(1))?;
+    bar.finish_and_clear();
     let mut stdout = io::stdout().lock();
-    let (mut invalid, mut violations) = (0usize, 0usize);
-    for path in &args.paths {
-        let shown = path.display();
-        let bytes = read_input(path).with_context(|| format!("cannot read {shown}"))?;
-        match contract.check_bytes(&target, &bytes)? {
-            Verdict::Valid => {}
-            Verdict::Invalid { violations: found } => {
-                invalid += 1;
-                violations += found.len();
-                for v in found {
-                    let pointer = if v.pointer.is_empty() {
-                        "(root)"
-                    } else {
-                        &v.pointer
-                    };
-                    writeln!(stdout, "{shown}: {pointer}: {}", v.message)?;
-                }
-            }
-            Verdict::NotJson { error } => {
-                invalid += 1;
-                violations += 1;
-                writeln!(
-                    stdout,
-                    "{shown}:{}:{}: not JSON: {}",
-                    error.line, error.column, error.message
-                )?;
-            }
-        }
+    match args.format {
+        ValidateFormat::Text => report.write_text(&mut stdout, &mut io::stderr().lock())?,
+        ValidateFormat::Json => report.write_json(&mut stdout)?,
+        ValidateFormat::Junit => report.write_junit(&mut stdout)?,
     }
     stdout.flush()?;
-    eprintln!(
-        "{} input(s) checked against {api} {target}: {invalid} invalid, {violations} violation(s)",
-        args.paths.len()
-    );
-    Ok(if invalid == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if !matches!(args.format, ValidateFormat::Text) {
+        eprintln!("{}", report.summary_line());
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn schemas(args: &SchemasArgs) -> anyhow::Result<ExitCode> {
@@ -282,16 +289,6 @@ fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn read_input(path: &PathBuf) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
-        io::stdin().lock().read_to_end(&mut bytes)?;
-    } else {
-        bytes = std::fs::read(path)?;
-    }
-    Ok(bytes)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -14,7 +14,9 @@
 //! # Ok::<(), backup_task_api::contract::ContractError>(())
 //! ```
 
+pub mod batch;
 pub mod convert;
+pub mod redact;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -124,7 +126,8 @@ pub struct Violation {
     pub pointer: String,
     /// The JSON Schema keyword that failed, such as `required` or `enum`.
     pub keyword: String,
-    /// A readable message; long values in it are cut.
+    /// A readable message; long values in it are cut and credentials redacted
+    /// ([`redact`]).
     pub message: String,
     /// Where in the converted schema the keyword sits (JSON pointer into the schema document).
     pub schema_path: String,
@@ -432,11 +435,18 @@ impl Contract {
         let validator = self.validator(target)?;
         let mut violations: Vec<Violation> = validator
             .iter_errors(instance)
-            .map(|error| Violation {
-                pointer: error.instance_path().as_str().to_owned(),
-                keyword: error.kind().keyword().to_owned(),
-                message: truncate(&error.to_string()),
-                schema_path: error.schema_path().as_str().to_owned(),
+            .map(|error| {
+                let pointer = error.instance_path().as_str().to_owned();
+                let keyword = error.kind().keyword().to_owned();
+                // Redact before cutting, so a credential is never half-shown at the cut.
+                let message =
+                    redact::message(error.to_string(), &pointer, error.instance(), &keyword);
+                Violation {
+                    message: truncate(&message),
+                    schema_path: error.schema_path().as_str().to_owned(),
+                    pointer,
+                    keyword,
+                }
             })
             .collect();
         violations.sort();
@@ -454,6 +464,11 @@ impl Contract {
                 return Ok(Verdict::NotJson { error });
             }
         };
+        // Most recorded payloads are valid: `is_valid` short-circuits and builds no errors, so
+        // the error walk runs only for the payloads that need it.
+        if self.validator(target)?.is_valid(&instance) {
+            return Ok(Verdict::Valid);
+        }
         let violations = self.validate(target, &instance)?;
         Ok(if violations.is_empty() {
             Verdict::Valid

@@ -13,3 +13,4 @@ mod mock;
 mod publish;
 mod schemars_agreement;
 mod support;
+mod validate;

@@ -1,0 +1,359 @@
+//! `validate` over many inputs, as a process: directories, NDJSON, the three output formats,
+//! unreadable inputs, redaction, hostile and large input.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use backup_task_api::contract::{self, Api};
+use serde_json::{Value, json};
+
+use crate::support::settings;
+
+const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+
+/// Runs the binary in `dir` (so reported paths are relative and deterministic).
+fn run(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    // A child that exits before reading (usage errors) closes the pipe; that is not a failure here.
+    let _ = child.stdin.take().expect("piped").write_all(stdin);
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// Output as text, with the temporary directory (should it appear) replaced by `[TMP]`.
+fn text(bytes: &[u8], dir: &Path) -> String {
+    String::from_utf8_lossy(bytes).replace(&dir.display().to_string(), "[TMP]")
+}
+
+fn page() -> Value {
+    contract::examples(Api::Cbr).expect("spec")[0].value.clone()
+}
+
+fn write(dir: &Path, relative: &str, bytes: impl AsRef<[u8]>) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
+
+/// A tree with a valid page, an invalid one, non-JSON, a file that is not `*.json` (skipped) and
+/// an NDJSON recording with a blank line and a CRLF line end.
+fn corpus() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "pages/ok.json", page().to_string());
+    let mut bad = page();
+    bad["operation_logs"][0]["status"] = json!(42);
+    bad["limit"] = json!(0);
+    write(root, "pages/nested/bad.json", bad.to_string());
+    write(root, "pages/nested/broken.json", "{\n  \"count\": nope\n}");
+    write(root, "pages/notes.txt", "not checked");
+    let lines = [
+        page().to_string(),
+        String::new(),
+        r#"{"count": 1}"#.to_owned(),
+        "   ".to_owned(),
+        "{trunc".to_owned(),
+    ];
+    write(root, "traffic.ndjson", lines.join("\r\n") + "\n");
+    dir
+}
+
+#[test]
+fn directories_are_searched_for_json_and_the_output_is_sorted() {
+    let dir = corpus();
+    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        "pages/nested/bad.json: /limit: 0 is less than the minimum of 1\n\
+         pages/nested/bad.json: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates\n\
+         pages/nested/bad.json: /operation_logs/0/status: 42 is not of type \"string\"\n\
+         pages/nested/broken.json:2:13: not JSON: expected ident\n"
+    );
+    assert_eq!(
+        text(&out.stderr, dir.path()),
+        "3 input(s) checked against cbr response 200: 2 invalid, 4 violation(s)\n"
+    );
+}
+
+#[test]
+fn ndjson_reports_line_numbers_and_skips_blank_lines() {
+    let dir = corpus();
+    let out = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--ndjson", "traffic.ndjson"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        "traffic.ndjson:3: (root): \"operation_logs\" is a required property\n\
+         traffic.ndjson:5:2: not JSON: key must be a string\n"
+    );
+    assert!(
+        text(&out.stderr, dir.path()).starts_with("3 input(s) checked"),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    let stdin = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--ndjson", "-"],
+        b"\n{\"count\": 0, \"operation_logs\": []}\n\n",
+    );
+    assert_eq!(
+        stdin.status.code(),
+        Some(0),
+        "{}",
+        text(&stdin.stderr, dir.path())
+    );
+}
+
+#[test]
+fn json_output_is_snapshotted() {
+    let dir = corpus();
+    let out = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--format", "json", "pages"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let value: Value = serde_json::from_str(&text(&out.stdout, dir.path())).expect("JSON out");
+    settings().bind(|| insta::assert_json_snapshot!("validate_json_pages", value));
+
+    let ndjson = run(
+        dir.path(),
+        &[
+            "validate",
+            "--api",
+            "cbr",
+            "--ndjson",
+            "--format",
+            "json",
+            "traffic.ndjson",
+        ],
+        b"",
+    );
+    let value: Value = serde_json::from_slice(&ndjson.stdout).expect("JSON out");
+    settings().bind(|| insta::assert_json_snapshot!("validate_json_ndjson", value));
+}
+
+#[test]
+fn junit_output_is_snapshotted_and_escapes_xml() {
+    let dir = corpus();
+    // A value with XML metacharacters must come out escaped, not break the document.
+    let mut page = page();
+    page["operation_logs"][0]["status"] = json!("<b>&\"done\"</b>");
+    write(dir.path(), "pages/xml.json", page.to_string());
+    let out = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--format", "junit", "pages"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let xml = text(&out.stdout, dir.path());
+    assert!(xml.contains("&lt;b&gt;&amp;"), "{xml}");
+    settings().bind(|| insta::assert_snapshot!("validate_junit_pages", xml));
+}
+
+#[test]
+fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
+    // As root, chmod cannot make a file unreadable; a dangling symlink named `*.json` fails to
+    // open for everyone, so it stands in for one.
+    let dir = corpus();
+    std::os::unix::fs::symlink(
+        dir.path().join("gone.json"),
+        dir.path().join("pages/dangling.json"),
+    )
+    .expect("symlink");
+    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr, dir.path());
+    assert_eq!(
+        stderr,
+        "error: cannot read pages/dangling.json: No such file or directory (os error 2)\n\
+         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s), 1 unreadable\n"
+    );
+    assert_eq!(
+        text(&out.stdout, dir.path()).lines().count(),
+        4,
+        "the other files were still checked"
+    );
+    let json = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--format", "json", "pages"],
+        b"",
+    );
+    assert_eq!(json.status.code(), Some(2));
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["path"], "pages/dangling.json");
+    assert_eq!(value["results"][0]["error"]["kind"], "io");
+    // A symlink to a directory is not followed, so a link cycle cannot loop.
+    std::os::unix::fs::symlink(
+        dir.path().join("pages"),
+        dir.path().join("pages/nested/loop"),
+    )
+    .expect("symlink");
+    let looped = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    assert_eq!(looped.status.code(), Some(2));
+    assert!(text(&looped.stderr, dir.path()).contains("4 input(s) checked"));
+}
+
+#[test]
+fn credentials_in_payloads_never_reach_the_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A login response recorded where a page was expected, and a page with a header pasted in.
+    write(
+        dir.path(),
+        "login.json",
+        json!([{"access_token": "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0", "password": "hunter2"}])
+            .to_string(),
+    );
+    let mut page = page();
+    page["operation_logs"][0]["X-Auth-Token"] = json!("MIIZsecretTokenValue");
+    page["operation_logs"][0]["extra_info"] = json!({"secret": 12345678});
+    write(dir.path(), "page.json", page.to_string());
+    for format in ["text", "json", "junit"] {
+        let out = run(
+            dir.path(),
+            &["validate", "--api", "cbr", "--format", format, "."],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = text(&out.stdout, dir.path()) + &text(&out.stderr, dir.path());
+        for secret in ["eyJhbGciOiJIUzI1NiJ9", "hunter2", "MIIZsecret", "12345678"] {
+            assert!(!all.contains(secret), "{format} leaks {secret}: {all}");
+        }
+        assert!(all.contains("redacted"), "{format}: {all}");
+    }
+}
+
+#[test]
+fn hostile_inputs_each_get_a_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, Vec<u8>); 6] = [
+        ("empty.json", Vec::new()),
+        ("deep.json", "[".repeat(100_000).into_bytes()),
+        ("deep_objects.json", "{\"a\":".repeat(100_000).into_bytes()),
+        ("latin1.json", b"{\"count\": \"\xff\"}".to_vec()),
+        ("binary.json", (0..=255u8).cycle().take(4096).collect()),
+        (
+            "bom.json",
+            b"\xEF\xBB\xBF{\"count\": 0, \"operation_logs\": []}".to_vec(),
+        ),
+    ];
+    for (name, bytes) in &cases {
+        write(dir.path(), name, bytes);
+    }
+    let mut lines: Vec<u8> = b"\xEF\xBB\xBF{\"count\": 0, \"operation_logs\": []}\n".to_vec();
+    lines.extend_from_slice(b"\xff\xfe\n");
+    lines.extend_from_slice(&"[".repeat(100_000).into_bytes());
+    write(dir.path(), "recorded.ndjson", lines);
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout, dir.path());
+    assert_eq!(
+        stdout,
+        "./binary.json:1:1: not JSON: expected value\n\
+         ./deep.json:1:128: not JSON: recursion limit exceeded\n\
+         ./deep_objects.json:1:636: not JSON: recursion limit exceeded\n\
+         ./empty.json:1:0: not JSON: EOF while parsing a value\n\
+         ./latin1.json:1:12: not JSON: invalid unicode code point\n"
+    );
+    assert!(!text(&out.stderr, dir.path()).contains("panicked"));
+    let ndjson = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--ndjson", "recorded.ndjson"],
+        b"",
+    );
+    assert_eq!(
+        text(&ndjson.stdout, dir.path()),
+        "recorded.ndjson:2:1: not JSON: expected value\n\
+         recorded.ndjson:3:128: not JSON: recursion limit exceeded\n"
+    );
+}
+
+#[test]
+fn many_inputs_in_parallel_come_out_in_path_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..300 {
+        let body = if i % 7 == 0 {
+            json!({"count": i})
+        } else {
+            json!({"count": i, "operation_logs": []})
+        };
+        write(
+            dir.path(),
+            &format!("d{}/{i:03}.json", i % 5),
+            body.to_string(),
+        );
+    }
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let reported: Vec<String> = text(&out.stdout, dir.path())
+        .lines()
+        .map(|l| l.split(':').next().expect("a path").to_owned())
+        .collect();
+    let mut expected: Vec<String> = (0..300)
+        .filter(|i| i % 7 == 0)
+        .map(|i| format!("./d{}/{i:03}.json", i % 5))
+        .collect();
+    expected.sort();
+    assert_eq!(reported, expected);
+    assert!(text(&out.stderr, dir.path()).contains("300 input(s) checked"));
+}
+
+/// Records of a CBR page (the documented one, varied) until the body reaches `bytes`.
+fn large_page(bytes: usize) -> Vec<u8> {
+    let template = page()["operation_logs"][0].clone();
+    let one = template.to_string().len() + 1;
+    let logs: Vec<Value> = (0..bytes / one + 1)
+        .map(|i| {
+            let mut log = template.clone();
+            log["id"] = json!(format!("4827f2da-b008-4507-ab7d-{i:012}"));
+            log
+        })
+        .collect();
+    serde_json::to_vec(&json!({"count": logs.len(), "operation_logs": logs})).expect("json")
+}
+
+/// The 50 MB case runs in the benchmark (`benches/compare_ajv.sh`); a debug build here checks a
+/// 10 MB document in a few seconds, one valid and one with a violation at its very end.
+#[test]
+fn a_large_document_gets_a_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = large_page(10 << 20);
+    assert!(body.len() >= 10 << 20);
+    write(dir.path(), "large.json", &body);
+    let mut value: Value = serde_json::from_slice(&body).expect("json");
+    let last = value["operation_logs"].as_array().expect("array").len() - 1;
+    value["operation_logs"][last]["status"] = json!("archived");
+    write(dir.path(), "large_bad.json", value.to_string());
+    let started = Instant::now();
+    let out = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "large.json", "large_bad.json"],
+        b"",
+    );
+    let took = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        format!(
+            "large_bad.json: /operation_logs/{last}/status: \"archived\" is not one of \"success\", \"skipped\" or 4 other candidates\n"
+        )
+    );
+    eprintln!("two 10 MB documents checked in {took:?}");
+}

@@ -20,6 +20,7 @@ url=$(head -n 1 "$out")
 [ -n "$url" ] || { echo "the mock did not start" >&2; exit 1; }
 echo "mock at $url"
 
-st() { "$venv/bin/schemathesis" run "$@" --url "$url" --checks all --seed 7 --max-examples 100 --no-color; }
+# No example database: every run starts from the seed alone, on any machine.
+st() { "$venv/bin/schemathesis" run "$@" --url "$url" --checks all --seed "${SEED:-7}" --max-examples 100 --generation-database none --no-color; }
 st openapi/cbr-operation-logs.yaml -H "X-Auth-Token: schemathesis-token"
 st openapi/ocp-log-backup-tasks.yaml --auth admin:admin

@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -123,6 +123,7 @@ struct AppState {
     data: Dataset,
     config: MockConfig,
     requests: AtomicU64,
+    query_time: regress::Regex,
 }
 
 /// The mock's routes, ready to serve.
@@ -132,6 +133,7 @@ pub fn router(config: MockConfig) -> Router {
         data,
         config,
         requests: AtomicU64::new(0),
+        query_time: query_time_pattern(),
     });
     Router::new()
         .route(CBR_PATH, get(cbr_handler))
@@ -252,25 +254,39 @@ fn number(
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`, the only form both services' queries take.
-fn time(pairs: &[(String, String)], key: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// A query time, `YYYY-MM-DDThh:mm:ssZ`: checked with the spec's own `QueryTime` pattern and kept
+/// as text. The form is fixed-width UTC, so text order is time order; comparing text accepts
+/// exactly what the contract accepts, calendar-impossible days such as `02-31` included (a
+/// real server may refuse those; the contract does not, so the mock does not).
+fn time(state: &AppState, pairs: &[(String, String)], key: &str) -> Result<Option<String>, String> {
     match single(pairs, key)? {
         None => Ok(None),
-        Some(v) => NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%SZ")
-            .map(|t| Some(t.and_utc()))
-            .map_err(|_| format!("{key} must be a UTC time like 2018-01-01T12:00:00Z, got {v:?}")),
+        Some(v) if state.query_time.find(v).is_some() => Ok(Some(v.to_owned())),
+        Some(v) => Err(format!(
+            "{key} must be a UTC time like 2018-01-01T12:00:00Z, got {v:?}"
+        )),
     }
 }
 
-fn within(
-    at: Option<DateTime<Utc>>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-) -> bool {
-    match at {
-        Some(at) => from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t),
+/// Whether `at`, to the second, lies in `[from, to]` (bounds in the query-time form).
+fn within(at: Option<DateTime<Utc>>, from: Option<&str>, to: Option<&str>) -> bool {
+    match at.map(|at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string()) {
+        Some(at) => from.is_none_or(|f| at.as_str() >= f) && to.is_none_or(|t| at.as_str() <= t),
         None => from.is_none() && to.is_none(),
     }
+}
+
+/// The `QueryTime` pattern of the CBR spec (OCP's is the same), compiled once.
+fn query_time_pattern() -> regress::Regex {
+    let pattern = crate::contract::Api::Cbr
+        .spec()
+        .ok()
+        .and_then(|spec| spec.pointer("/components/schemas/QueryTime/pattern"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$");
+    regress::Regex::new(pattern)
+        .or_else(|_| regress::Regex::new("^$"))
+        .expect("the fallback pattern `^$` compiles")
 }
 
 /// Which fault, if any, this request gets: the header first, else the configured fraction.
@@ -435,8 +451,8 @@ fn cbr_query<'a>(
 ) -> Result<CbrPage<'a>, String> {
     let limit = number(pairs, "limit", 1, 1000)?.unwrap_or(1000);
     let offset = number(pairs, "offset", 0, i64::from(i32::MAX))?.unwrap_or(0);
-    let start = time(pairs, "start_time")?;
-    let end = time(pairs, "end_time")?;
+    let start = time(state, pairs, "start_time")?;
+    let end = time(state, pairs, "end_time")?;
     let enum_value = |key: &str, known: &[&str]| -> Result<Option<String>, String> {
         match single(pairs, key)? {
             Some(v) if !known.contains(&v) => {
@@ -463,7 +479,7 @@ fn cbr_query<'a>(
     };
     let matches = |log: &&OperationLog| {
         log.project_id == project_id
-            && within(log.started_at.to_utc(), start, end)
+            && within(log.started_at.to_utc(), start.as_deref(), end.as_deref())
             && status.as_deref().is_none_or(|s| log.status.as_str() == s)
             && operation_type
                 .as_deref()
@@ -613,8 +629,8 @@ fn ocp_status_matches(filter: &str, status: &str) -> bool {
 fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpPage<'a>, String> {
     let page = number(pairs, "page", 1, i64::from(i32::MAX))?.unwrap_or(1);
     let size = number(pairs, "size", 1, i64::from(i32::MAX))?.unwrap_or(10);
-    let start = time(pairs, "startTime")?;
-    let end = time(pairs, "endTime")?;
+    let start = time(state, pairs, "startTime")?;
+    let end = time(state, pairs, "endTime")?;
     // Spring binds both `status=A,B` and `status=A&status=B`.
     let mut statuses = Vec::new();
     for (_, value) in pairs.iter().filter(|(k, _)| k == "status") {
@@ -630,8 +646,8 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
     let matches = |task: &&LogBackupTask| {
         within(
             task.create_time.as_ref().and_then(Timestamp::to_utc),
-            start,
-            end,
+            start.as_deref(),
+            end.as_deref(),
         ) && (statuses.is_empty()
             || task
                 .status

@@ -94,6 +94,9 @@ fn check(c: &mut Criterion) {
         group.bench_function("parse", |b| {
             b.iter(|| contract::parse_json(black_box(&bytes)).expect("parses"))
         });
+        group.bench_function("parse_fast", |b| {
+            b.iter(|| contract::tape::with_document(black_box(&bytes), |d| d.is_some()))
+        });
         let value = contract::parse_json(&bytes).expect("parses");
         group.bench_function("is_valid", |b| {
             b.iter(|| {

@@ -17,6 +17,7 @@
 pub mod batch;
 pub mod convert;
 pub mod redact;
+pub mod tape;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -316,20 +317,26 @@ pub struct JsonError {
 /// else that is not one JSON value, including nesting deeper than 128 levels, is an error with
 /// its line and column.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    serde_json::from_slice(bytes).map_err(|e| {
-        let message = e.to_string();
-        // serde_json appends " at line L column C"; the fields carry that already.
-        let message = match message.rfind(" at line ") {
-            Some(cut) => message[..cut].to_owned(),
-            None => message,
-        };
-        JsonError {
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
-    })
+    serde_json::from_slice(strip_bom(bytes)).map_err(json_error)
+}
+
+/// The bytes after a leading UTF-8 byte order mark, if there is one.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+fn json_error(e: serde_json::Error) -> JsonError {
+    let message = e.to_string();
+    // serde_json appends " at line L column C"; the fields carry that already.
+    let message = match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message,
+    };
+    JsonError {
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
 }
 
 /// The outcome of checking one payload.
@@ -360,7 +367,23 @@ impl Verdict {
 /// The compiled validators of one API: every documented response and every component.
 pub struct Contract {
     api: Api,
-    validators: BTreeMap<Target, jsonschema::Validator>,
+    validators: BTreeMap<Target, Compiled>,
+}
+
+/// One target's schema, compiled for `serde_json::Value`s, and for tapes on first use.
+struct Compiled {
+    document: Value,
+    value: jsonschema::Validator,
+    /// Whether a fast "valid" needs a document without repeated names ([`tape::needs_unique_names`]).
+    unique_names: bool,
+    tape: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
+}
+
+fn validator_options<F: jsonschema::json::Json>()
+-> jsonschema::ValidationOptions<'static, std::sync::Arc<dyn jsonschema::Retrieve>, F> {
+    jsonschema::options_for::<F>()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
 }
 
 impl fmt::Debug for Contract {
@@ -402,16 +425,23 @@ impl Contract {
         let mut validators = BTreeMap::new();
         for target in targets {
             let document = schema_document(api, &target, None)?;
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft202012)
-                .should_validate_formats(true)
-                .build(&document)
-                .map_err(|e| ContractError::Compile {
-                    api,
-                    target: target.clone(),
-                    why: e.to_string(),
-                })?;
-            validators.insert(target, validator);
+            let value =
+                validator_options()
+                    .build(&document)
+                    .map_err(|e| ContractError::Compile {
+                        api,
+                        target: target.clone(),
+                        why: e.to_string(),
+                    })?;
+            validators.insert(
+                target,
+                Compiled {
+                    unique_names: tape::needs_unique_names(&document),
+                    document,
+                    value,
+                    tape: OnceLock::new(),
+                },
+            );
         }
         Ok(Contract { api, validators })
     }
@@ -455,20 +485,29 @@ impl Contract {
     }
 
     /// Parses `bytes` as JSON and checks it against `target`.
+    ///
+    /// The fast path: simd-json reads the text into a tape whose strings borrow from a scratch
+    /// copy, and the validator checks the tape in place, building no `Value` ([`tape`]). Only text
+    /// the fast path declines, or a payload it does not find valid, is parsed by `serde_json` into
+    /// a `Value` for [`Contract::validate`]: the verdict and every violation are `validate`'s.
     pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
-        let instance = match parse_json(bytes) {
-            Ok(instance) => instance,
-            Err(error) => {
-                // Still reject an unknown target before reporting the text.
-                self.validator(target)?;
-                return Ok(Verdict::NotJson { error });
-            }
-        };
-        // Most recorded payloads are valid: `is_valid` short-circuits and builds no errors, so
-        // the error walk runs only for the payloads that need it.
-        if self.validator(target)?.is_valid(&instance) {
+        // An unknown target is refused before the text is looked at.
+        let compiled = self.compiled(target)?;
+        let bytes = strip_bom(bytes);
+        let fast = self.tape_validator(target, compiled)?;
+        let valid = tape::with_document(bytes, |document| {
+            document.is_some_and(|document| {
+                !(compiled.unique_names && document.has_duplicate_names())
+                    && fast.is_valid(document.root())
+            })
+        });
+        if valid {
             return Ok(Verdict::Valid);
         }
+        let instance = match parse_json(bytes) {
+            Ok(instance) => instance,
+            Err(error) => return Ok(Verdict::NotJson { error }),
+        };
         let violations = self.validate(target, &instance)?;
         Ok(if violations.is_empty() {
             Verdict::Valid
@@ -479,10 +518,35 @@ impl Contract {
 
     /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.
     pub fn is_valid(&self, target: &Target, instance: &Value) -> Result<bool, ContractError> {
-        Ok(self.validator(target)?.is_valid(instance))
+        Ok(self.compiled(target)?.value.is_valid(instance))
     }
 
     fn validator(&self, target: &Target) -> Result<&jsonschema::Validator, ContractError> {
+        Ok(&self.compiled(target)?.value)
+    }
+
+    /// The tape validator of `target`, compiled on first use.
+    fn tape_validator<'c>(
+        &self,
+        target: &Target,
+        compiled: &'c Compiled,
+    ) -> Result<&'c jsonschema::Validator<tape::TapeJson>, ContractError> {
+        compiled
+            .tape
+            .get_or_init(|| {
+                validator_options()
+                    .build(&compiled.document)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|why| ContractError::Compile {
+                api: self.api,
+                target: target.clone(),
+                why: why.clone(),
+            })
+    }
+
+    fn compiled(&self, target: &Target) -> Result<&Compiled, ContractError> {
         self.validators.get(target).ok_or_else(|| {
             unknown(
                 self.api,

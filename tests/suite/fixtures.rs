@@ -152,3 +152,127 @@ fn invalid_cases_report_exactly_the_expected_violations() {
         });
     });
 }
+
+/// Every case file under `fixtures/{cbr,ocp}/{valid,invalid}`.
+fn every_case() -> Vec<std::path::PathBuf> {
+    let mut paths = Vec::new();
+    for api in ["cbr", "ocp"] {
+        for kind in ["valid", "invalid"] {
+            let dir = fixtures_dir().join(api).join(kind);
+            for entry in
+                std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            {
+                let path = entry.expect("directory entry").path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    paths.push(path);
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// The text of a case's payload: the `raw` text as written, or the instance serialised.
+fn case_bytes(path: &Path) -> Vec<u8> {
+    let case: Value = serde_json::from_slice(&std::fs::read(path).expect("read")).expect("JSON");
+    match (
+        case.get("raw").and_then(Value::as_str),
+        case.get("instance"),
+    ) {
+        (Some(raw), _) => raw.as_bytes().to_vec(),
+        (None, Some(instance)) => serde_json::to_vec(instance).expect("serialise"),
+        _ => panic!("{}: exactly one of instance and raw", path.display()),
+    }
+}
+
+/// `check_bytes` (simd-json tape, validated in place; `serde_json` only when that is not "valid")
+/// gives exactly the verdict of `validate` on `serde_json`'s `Value`, on `text`.
+fn assert_same_verdict(contract: &Contract, target: &Target, text: &[u8], what: &str) {
+    let fast = contract.check_bytes(target, text).expect("target exists");
+    let slow = match contract::parse_json(text) {
+        Err(error) => contract::Verdict::NotJson { error },
+        Ok(value) => {
+            let violations = contract.validate(target, &value).expect("target exists");
+            if violations.is_empty() {
+                contract::Verdict::Valid
+            } else {
+                contract::Verdict::Invalid { violations }
+            }
+        }
+    };
+    assert_eq!(fast, slow, "{what}");
+}
+
+#[test]
+fn check_bytes_gives_validates_verdict_on_every_case_and_its_variants() {
+    let cases = every_case();
+    assert!(
+        cases.len() > 300,
+        "the fixtures are all here: {}",
+        cases.len()
+    );
+    let mut valid = 0;
+    for path in &cases {
+        let case = load(path);
+        let contract = Contract::get(case.api).expect("contract compiles");
+        let text = case_bytes(path);
+        let what = path.display().to_string();
+        assert_same_verdict(contract, &case.target, &text, &what);
+        if contract
+            .check_bytes(&case.target, &text)
+            .expect("target")
+            .is_valid()
+        {
+            valid += 1;
+        }
+        let Ok(instance) = &case.instance else {
+            continue;
+        };
+        // Pretty-printed, with a byte order mark.
+        let mut pretty = b"\xEF\xBB\xBF".to_vec();
+        pretty.extend(serde_json::to_vec_pretty(instance).expect("serialise"));
+        assert_same_verdict(contract, &case.target, &pretty, &format!("{what} (pretty)"));
+        // A member name repeated, first with a wrong value and then with a right one, and the
+        // other way round: serde_json keeps the last, and so must the verdict.
+        if let Value::Object(members) = instance
+            && let Some((name, value)) = members.iter().next()
+        {
+            let body = &text[1..];
+            let name = serde_json::to_string(name).expect("name");
+            let value = serde_json::to_string(value).expect("value");
+            let wrong = format!("{{{name}:{{\"wrong\":[1]}},");
+            let first_wrong = [wrong.as_bytes(), body].concat();
+            assert_same_verdict(
+                contract,
+                &case.target,
+                &first_wrong,
+                &format!("{what} (dup, first wrong)"),
+            );
+            let last_wrong = format!(
+                "{},{name}:{{\"wrong\":[1]}}}}",
+                std::str::from_utf8(&text[..text.len() - 1]).expect("UTF-8")
+            );
+            assert_same_verdict(
+                contract,
+                &case.target,
+                last_wrong.as_bytes(),
+                &format!("{what} (dup, last wrong)"),
+            );
+            let same_twice = format!(
+                "{{{name}:{value},{}",
+                std::str::from_utf8(body).expect("UTF-8")
+            );
+            assert_same_verdict(
+                contract,
+                &case.target,
+                same_twice.as_bytes(),
+                &format!("{what} (dup, same)"),
+            );
+        }
+    }
+    assert!(
+        valid > 10,
+        "some cases are valid, so the fast path ran: {valid}"
+    );
+}

@@ -1,5 +1,6 @@
 //! The contract check of a 1,000-record page per API: parse + validate through the library's hot
-//! path (`Contract::check_bytes`), and its two halves. Run: `cargo bench --bench contract`;
+//! path (`Contract::check_bytes`), its simd-json tape parse (`parse_fast`), and for comparison the
+//! `serde_json::Value` parse and `Value` validation it no longer needs for a valid payload. Run: `cargo bench --bench contract`;
 //! `benches/compare_ajv.sh` runs it beside ajv on the same bytes.
 //!
 //! With `CONTRACT_BENCH_PAGES=DIR` the pages are also written to `DIR/{cbr,ocp}_1000.json`, so

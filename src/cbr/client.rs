@@ -8,10 +8,11 @@ use progenitor_client::Error as RawError;
 use reqwest::header::HeaderName;
 
 use super::generated;
-use super::hooks::Inner;
+use super::hooks::{Inner, Signing};
 use super::{ErrorBody, ListOpLogsResponse, OperationLog, OperationTypeFilter, TaskStatusFilter};
 use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
 use crate::common::retry::{self, Exchange, RetryPolicy};
+use crate::common::signing::Keys;
 use crate::common::{Page, Secret, paging};
 use crate::error::{Error, VendorError, excerpt};
 
@@ -24,6 +25,16 @@ pub const MAX_LIMIT: u32 = 1000;
 pub enum Auth {
     /// A project-scoped IAM token, sent as `X-Auth-Token`.
     Token(Secret),
+    /// An AK/SK pair: every request is signed (`SDK-HMAC-SHA256`, see [`super::signer`]) and
+    /// carries `X-Project-Id`, as Huawei Cloud's SDKs send it.
+    AkSk {
+        /// The access key (shown in `Authorization`, not secret).
+        access_key: String,
+        /// The secret key.
+        secret_key: Secret,
+        /// The security token of temporary AK/SK credentials, sent as `X-Security-Token`.
+        security_token: Option<Secret>,
+    },
 }
 
 /// Builds a [`Client`].
@@ -40,6 +51,35 @@ impl ClientBuilder {
     /// Authenticates with an IAM token (`X-Auth-Token`).
     pub fn with_token(mut self, token: impl Into<Secret>) -> Self {
         self.auth = Some(Auth::Token(token.into()));
+        self
+    }
+
+    /// Signs every request with a permanent AK/SK pair (`SDK-HMAC-SHA256`).
+    pub fn with_access_key(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<Secret>,
+    ) -> Self {
+        self.auth = Some(Auth::AkSk {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            security_token: None,
+        });
+        self
+    }
+
+    /// Signs every request with temporary AK/SK credentials and their security token.
+    pub fn with_temporary_access_key(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<Secret>,
+        security_token: impl Into<Secret>,
+    ) -> Self {
+        self.auth = Some(Auth::AkSk {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            security_token: Some(security_token.into()),
+        });
         self
     }
 
@@ -74,7 +114,8 @@ impl ClientBuilder {
             return Err(Error::InvalidRequest("the project id is empty".into()));
         }
         let mut headers = Vec::new();
-        match &self.auth {
+        let mut signing = None;
+        match self.auth {
             Some(Auth::Token(token)) if token.is_empty() => {
                 return Err(Error::InvalidRequest("the CBR token is empty".into()));
             }
@@ -83,16 +124,46 @@ impl ClientBuilder {
                     http::sensitive_header(token.expose()).map_err(Error::InvalidRequest)?;
                 headers.push((HeaderName::from_static("x-auth-token"), value));
             }
+            Some(Auth::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            }) => {
+                if access_key.is_empty() || secret_key.is_empty() {
+                    return Err(Error::InvalidRequest(
+                        "the CBR access key or secret key is empty".into(),
+                    ));
+                }
+                // Checked here so that signing, which cannot report errors, never meets them.
+                http::sensitive_header(&self.project_id).map_err(Error::InvalidRequest)?;
+                if let Some(token) = &security_token {
+                    http::sensitive_header(token.expose()).map_err(Error::InvalidRequest)?;
+                }
+                signing = Some(Signing {
+                    keys: Keys {
+                        access_key,
+                        secret_key,
+                    },
+                    project_id: self.project_id.clone(),
+                    security_token,
+                });
+            }
             None => {
                 return Err(Error::InvalidRequest(
-                    "no CBR credentials: call with_token".into(),
+                    "no CBR credentials: call with_token or with_access_key".into(),
                 ));
             }
         }
         let reqwest = http::build_client(&self.http, headers)
             .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
-        let raw =
-            generated::Client::new_with_client(&endpoint, reqwest, Inner { retry: self.retry });
+        let raw = generated::Client::new_with_client(
+            &endpoint,
+            reqwest,
+            Inner {
+                retry: self.retry,
+                signing,
+            },
+        );
         Ok(Client {
             raw,
             project_id: self.project_id,

@@ -1,15 +1,33 @@
 //! The seam between the generated CBR client and this crate: progenitor's `ClientHooks`.
 
+use std::time::SystemTime;
+
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 use super::generated::Client;
+use super::signer::{self, SigningInput};
+use crate::common::Secret;
 use crate::common::retry::{self, RetryPolicy};
+pub(crate) use crate::common::signing::Keys;
 
-/// State the generated client carries for the hooks. The token itself is not here: it is a
-/// sensitive default header of the reqwest client.
+/// State the generated client carries for the hooks. A token is not here: it is a sensitive
+/// default header of the reqwest client.
 #[derive(Clone, Debug, Default)]
 pub struct Inner {
     pub(crate) retry: RetryPolicy,
+    /// AK/SK signing, when the client uses it.
+    pub(crate) signing: Option<Signing>,
+}
+
+/// What an AK/SK-signed request carries besides the signature.
+#[derive(Clone, Debug)]
+pub(crate) struct Signing {
+    pub(crate) keys: Keys,
+    /// Sent as `X-Project-Id` and signed, as Huawei Cloud's SDKs do.
+    pub(crate) project_id: String,
+    /// Sent as `X-Security-Token` (temporary credentials) and signed.
+    pub(crate) security_token: Option<Secret>,
 }
 
 impl ClientHooks<Inner> for Client {
@@ -28,6 +46,111 @@ impl ClientHooks<Inner> for Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        retry::execute(self.client(), request, &self.inner().retry, |_| {}).await
+        let signing = self.inner().signing.as_ref();
+        retry::execute(self.client(), request, &self.inner().retry, |request| {
+            if let Some(signing) = signing {
+                sign(request, signing, SystemTime::now());
+            }
+        })
+        .await
+    }
+}
+
+/// Adds `X-Project-Id`, `X-Security-Token` (if any), `X-Sdk-Date` and the `SDK-HMAC-SHA256`
+/// `Authorization` header for this attempt. The builder checked that every value is a valid
+/// header value; one that is not is left out, and the server then refuses the request.
+pub(crate) fn sign(request: &mut reqwest::Request, signing: &Signing, now: SystemTime) {
+    let date = signer::sdk_date(now);
+    let mut signed: Vec<(&str, &str)> = vec![("x-project-id", &signing.project_id)];
+    if let Some(token) = &signing.security_token {
+        signed.push(("x-security-token", token.expose()));
+    }
+    let url = request.url().clone();
+    let body = request
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .unwrap_or_default();
+    let input = SigningInput {
+        method: request.method().as_str(),
+        path: url.path(),
+        query: url.query().unwrap_or_default(),
+        headers: &signed,
+        body,
+        date: &date,
+    };
+    let authorization = signer::authorization(
+        &signing.keys.access_key,
+        signing.keys.secret_key.expose(),
+        &input,
+    );
+    let headers = request.headers_mut();
+    for (name, value) in signed
+        .iter()
+        .copied()
+        .chain([(signer::DATE_HEADER, date.as_str())])
+    {
+        if let Ok(mut value) = HeaderValue::from_str(value) {
+            value.set_sensitive(name == "x-security-token");
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    if let Ok(mut value) = HeaderValue::from_str(&authorization) {
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_request_carries_what_it_signed() {
+        let client =
+            crate::common::http::build_client(&Default::default(), Vec::new()).expect("client");
+        let mut request = client
+            .get("https://cbr.example.com/v3/p1/operation-logs?limit=10&offset=0")
+            .build()
+            .expect("request");
+        let signing = Signing {
+            keys: Keys {
+                access_key: "AK1".into(),
+                secret_key: Secret::new("SK-very-secret"),
+            },
+            project_id: "p1".into(),
+            security_token: Some(Secret::new("temporary-token")),
+        };
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_136_214_245);
+        sign(&mut request, &signing, now);
+        let headers = request.headers();
+        assert_eq!(headers["x-sdk-date"], "20060102T150405Z");
+        assert_eq!(headers["x-project-id"], "p1");
+        assert_eq!(headers["x-security-token"], "temporary-token");
+        assert!(headers["x-security-token"].is_sensitive());
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        let expected = signer::authorization(
+            "AK1",
+            "SK-very-secret",
+            &SigningInput {
+                method: "GET",
+                path: "/v3/p1/operation-logs",
+                query: "limit=10&offset=0",
+                headers: &[
+                    ("X-Project-Id", "p1"),
+                    ("X-Security-Token", "temporary-token"),
+                ],
+                body: b"",
+                date: "20060102T150405Z",
+            },
+        );
+        assert_eq!(headers[AUTHORIZATION], expected.as_str());
+        assert!(expected.starts_with(
+            "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=x-project-id;x-sdk-date;x-security-token, Signature="
+        ));
+        let shown = format!("{signing:?}");
+        assert!(
+            !shown.contains("SK-very-secret") && !shown.contains("temporary-token"),
+            "{shown}"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 mod client;
 pub(crate) mod hooks;
+pub mod signer;
 mod types;
 
 /// The progenitor output, kept private; what users need is re-exported below.

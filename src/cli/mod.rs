@@ -38,6 +38,12 @@ pub struct MockArgs {
     /// The one CBR X-Auth-Token accepted (default: any non-empty token).
     #[arg(long)]
     cbr_token: Option<String>,
+    /// CBR access key accepted for AK/SK signing (with --cbr-secret-key).
+    #[arg(long, requires = "cbr_secret_key")]
+    cbr_access_key: Option<String>,
+    /// CBR secret key accepted for AK/SK signing (with --cbr-access-key).
+    #[arg(long, requires = "cbr_access_key")]
+    cbr_secret_key: Option<String>,
     /// OCP Basic user.
     #[arg(long, default_value = "admin")]
     ocp_user: String,
@@ -71,6 +77,10 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         records: args.records,
         seed: args.seed,
         cbr_token: args.cbr_token.map(Secret::new),
+        cbr_keys: args
+            .cbr_access_key
+            .clone()
+            .zip(args.cbr_secret_key.map(Secret::new)),
         ocp_user: args.ocp_user.clone(),
         ocp_password: Secret::new(args.ocp_password.clone()),
         ocp_keys: args
@@ -90,7 +100,7 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         url_out.flush()?;
         drop(url_out);
         let mut out = io::stderr().lock();
-        writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" })?;
+        writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" }, match &config.cbr_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() })?;
         writeln!(
             out,
             "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic {}:{}{}",
@@ -225,10 +235,12 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// `list`: the clients from the command line. Credentials come from the environment only:
-/// CBR_AUTH_TOKEN; OCP_USERNAME and OCP_PASSWORD, or OCP_ACCESS_KEY and OCP_SECRET_KEY.
+/// CBR_AUTH_TOKEN, or CBR_ACCESS_KEY and CBR_SECRET_KEY (and CBR_SECURITY_TOKEN for temporary
+/// keys); OCP_USERNAME and OCP_PASSWORD, or OCP_ACCESS_KEY and OCP_SECRET_KEY.
 #[derive(Subcommand)]
 pub enum ListCommand {
-    /// CBR operation logs of a project (token in CBR_AUTH_TOKEN).
+    /// CBR operation logs of a project (token in CBR_AUTH_TOKEN, or CBR_ACCESS_KEY/CBR_SECRET_KEY
+    /// [+ CBR_SECURITY_TOKEN]).
     Cbr {
         /// Shared options.
         #[command(flatten)]
@@ -313,10 +325,24 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             limit,
             offset,
         } => {
-            let token = env("CBR_AUTH_TOKEN").context("set CBR_AUTH_TOKEN to a CBR token")?;
-            let client = cbr::Client::builder(&common.endpoint, project_id)
-                .with_token(token)
-                .build()?;
+            let builder = cbr::Client::builder(&common.endpoint, project_id);
+            let builder = match (
+                env("CBR_ACCESS_KEY"),
+                env("CBR_SECRET_KEY"),
+                env("CBR_SECURITY_TOKEN"),
+                env("CBR_AUTH_TOKEN"),
+            ) {
+                (Some(ak), Some(sk), Some(token), _) => {
+                    builder.with_temporary_access_key(ak, sk, token)
+                }
+                (Some(ak), Some(sk), None, _) => builder.with_access_key(ak, sk),
+                (None, None, _, Some(token)) => builder.with_token(token),
+                _ => anyhow::bail!(
+                    "set CBR_AUTH_TOKEN to a CBR token, or CBR_ACCESS_KEY and CBR_SECRET_KEY \
+                     (and CBR_SECURITY_TOKEN for temporary keys)"
+                ),
+            };
+            let client = builder.build()?;
             let mut query = client.list_op_logs();
             if let Some(v) = common.start_time {
                 query = query.start_time(v)

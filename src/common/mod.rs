@@ -6,6 +6,7 @@ pub(crate) mod open_enum;
 pub(crate) mod paging;
 pub mod retry;
 mod secret;
+pub(crate) mod signing;
 mod timestamp;
 
 pub use secret::Secret;

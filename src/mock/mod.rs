@@ -44,7 +44,8 @@ pub const OCP_PATH: &str =
 /// Request header that injects a fault into one request: `429`, `503`, `truncate`, `non-json`,
 /// or `latency=MILLISECONDS`.
 pub const FAULT_HEADER: &str = "x-mock-fault";
-/// How far an AK/SK `Date` may be from the mock's clock, as OCP allows.
+/// How far a signed request's time (OCP `Date`, CBR `X-Sdk-Date`) may be from the mock's clock:
+/// 15 minutes, as OCP and the CBR API gateway allow.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// A fault the mock can inject.
@@ -89,6 +90,8 @@ pub struct MockConfig {
     pub seed: u64,
     /// The one CBR token accepted; `None` accepts any non-empty token.
     pub cbr_token: Option<Secret>,
+    /// CBR AK/SK pair accepted besides tokens (`SDK-HMAC-SHA256` signatures).
+    pub cbr_keys: Option<(String, Secret)>,
     /// OCP Basic user.
     pub ocp_user: String,
     /// OCP Basic password.
@@ -109,6 +112,7 @@ impl Default for MockConfig {
             records: 250,
             seed: 42,
             cbr_token: None,
+            cbr_keys: None,
             ocp_user: "admin".into(),
             ocp_password: Secret::new("admin"),
             ocp_keys: None,
@@ -470,15 +474,7 @@ async fn cbr_handler(
 }
 
 fn cbr_answer(state: &AppState, project_id: &str, headers: &HeaderMap, uri: &Uri) -> Response {
-    let token = headers
-        .get("x-auth-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let accepted = match &state.config.cbr_token {
-        Some(pinned) => token == pinned.expose(),
-        None => !token.is_empty(),
-    };
-    if !accepted {
+    if !cbr_authenticated(&state.config, project_id, headers, uri) {
         return cbr_error(
             StatusCode::UNAUTHORIZED,
             "APIGW.0301",
@@ -739,6 +735,60 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
             total_pages: i32::try_from(total_pages).unwrap_or(i32::MAX),
         },
     })
+}
+
+/// An `X-Auth-Token`, or an `SDK-HMAC-SHA256` signature recomputed with the client's signer over
+/// what arrived (the gateway answers every failure alike, so this says only yes or no).
+fn cbr_authenticated(
+    config: &MockConfig,
+    project_id: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> bool {
+    use crate::cbr::signer as cbr_signer;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(parsed) = header("authorization").and_then(cbr_signer::parse_authorization) else {
+        let token = header("x-auth-token").unwrap_or_default();
+        return match &config.cbr_token {
+            Some(pinned) => token == pinned.expose(),
+            None => !token.is_empty(),
+        };
+    };
+    let Some((access_key, secret)) = &config.cbr_keys else {
+        return false;
+    };
+    let Some(date) = header(cbr_signer::DATE_HEADER) else {
+        return false;
+    };
+    let fresh = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").is_ok_and(|sent| {
+        let skew = (Utc::now().naive_utc() - sent).abs();
+        skew.to_std().is_ok_and(|skew| skew <= MAX_CLOCK_SKEW)
+    });
+    let signed: Option<Vec<(&str, &str)>> = parsed
+        .signed_headers
+        .iter()
+        .filter(|name| name.as_str() != cbr_signer::DATE_HEADER)
+        .map(|name| Some((name.as_str(), header(name)?)))
+        .collect();
+    let Some(signed) = signed else {
+        return false;
+    };
+    let input = cbr_signer::SigningInput {
+        method: "GET",
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        headers: &signed,
+        body: &[],
+        date,
+    };
+    parsed.access_key == *access_key
+        && fresh
+        && parsed
+            .signed_headers
+            .iter()
+            .any(|h| h == cbr_signer::DATE_HEADER)
+        && header("x-project-id").is_none_or(|p| p == project_id)
+        && cbr_signer::sign(secret.expose(), &input) == parsed.signature
 }
 
 /// Basic credentials, or an AK/SK signature recomputed with the client's signer over what arrived.

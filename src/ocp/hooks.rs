@@ -7,8 +7,8 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HeaderValue};
 
 use super::generated::Client;
 use super::signer::{self, SigningInput};
-use crate::common::Secret;
 use crate::common::retry::{self, RetryPolicy};
+pub(crate) use crate::common::signing::Keys;
 
 /// State the generated client carries for the hooks.
 #[derive(Clone, Debug, Default)]
@@ -16,22 +16,6 @@ pub struct Inner {
     pub(crate) retry: RetryPolicy,
     /// AK/SK keys when the client signs requests; Basic credentials are a default header instead.
     pub(crate) signing: Option<Keys>,
-}
-
-/// An AK/SK pair. `Debug` shows the access key only.
-#[derive(Clone)]
-pub(crate) struct Keys {
-    pub(crate) access_key: String,
-    pub(crate) secret_key: Secret,
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys")
-            .field("access_key", &self.access_key)
-            .field("secret_key", &self.secret_key)
-            .finish()
-    }
 }
 
 impl ClientHooks<Inner> for Client {
@@ -138,6 +122,7 @@ pub(crate) fn sign(request: &mut reqwest::Request, keys: &Keys, now: SystemTime)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::common::Secret;
 
     #[test]
     fn repeated_status_keys_become_one_comma_separated_value() {

@@ -35,22 +35,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use md5::{Digest as _, Md5};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+use percent_encoding::percent_encode;
 use sha1::Sha1;
+
+use crate::common::signing::{RFC3986_RESERVED, form_decode};
 
 /// The `Authorization` scheme name OCP expects in front of `{AK}:{signature}`.
 pub const AUTH_SCHEME: &str = "OCP-ACCESS-KEY-HMACSHA1";
 
 /// Prefix (compared case-insensitively) of the headers that take part in the signature.
 const OCP_HEADER_PREFIX: &str = "x-ocp-";
-
-/// RFC 3986 "unreserved" is `A-Za-z0-9-._~`; everything else is escaped. `percent-encoding`
-/// writes upper-case hex, which is what OCP's canonical form requires.
-const RFC3986_RESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 type HmacSha1 = Hmac<Sha1>;
 
@@ -238,13 +232,6 @@ fn canonical_ocp_headers(headers: &[(&str, &str)]) -> String {
         .map(|(name, value)| format!("{name}:{value}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Decodes one query component with form-urlencoded rules (`+` is a space, then `%XX`),
-/// returning raw bytes because the result need not be UTF-8.
-fn form_decode(component: &str) -> Vec<u8> {
-    let spaced = component.replace('+', " ");
-    percent_decode(spaced.as_bytes()).collect()
 }
 
 #[cfg(test)]

@@ -342,6 +342,54 @@ fn list_formats_filters_and_errors() {
 }
 
 #[test]
+fn list_cbr_signs_with_access_keys_from_the_environment() {
+    let (mut child, url) =
+        spawn_mock(&["--cbr-access-key", "cbr-ak", "--cbr-secret-key", "cbr-sk"]);
+    let cbr = |env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        command.args([
+            "list",
+            "cbr",
+            "--endpoint",
+            &url,
+            "--project-id",
+            backup_task_api::mock::CBR_PROJECT_ID,
+            "--format",
+            "ndjson",
+            "--all",
+        ]);
+        for key in [
+            "CBR_AUTH_TOKEN",
+            "CBR_ACCESS_KEY",
+            "CBR_SECRET_KEY",
+            "CBR_SECURITY_TOKEN",
+        ] {
+            command.env_remove(key);
+        }
+        command
+            .envs(env.iter().copied())
+            .output()
+            .expect("list runs")
+    };
+    let signed = cbr(&[("CBR_ACCESS_KEY", "cbr-ak"), ("CBR_SECRET_KEY", "cbr-sk")]);
+    assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+    assert_eq!(stdout(&signed).lines().count(), 31);
+    let wrong = cbr(&[("CBR_ACCESS_KEY", "cbr-ak"), ("CBR_SECRET_KEY", "nope")]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("APIGW.0301"), "{}", stderr(&wrong));
+    assert!(!stderr(&wrong).contains("nope"), "{}", stderr(&wrong));
+    let half = cbr(&[("CBR_ACCESS_KEY", "cbr-ak")]);
+    assert_eq!(half.status.code(), Some(2));
+    assert!(
+        stderr(&half).contains("CBR_ACCESS_KEY and CBR_SECRET_KEY"),
+        "{}",
+        stderr(&half)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn help_of_demo_mock_and_list_is_snapshotted() {
     for (name, args) in [
         ("cli_demo_help", &["demo", "--help"][..]),

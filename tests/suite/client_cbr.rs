@@ -769,3 +769,112 @@ async fn secrets_never_appear_in_debug_or_errors() {
     }
     assert!(format!("{builder:?}").contains("<redacted>"));
 }
+
+/// Recomputes the signature of a received AK/SK-signed request from what the server saw.
+fn verify_signature(request: &Request, access_key: &str, secret_key: &str) {
+    use backup_task_api::cbr::signer::{self, SigningInput};
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_owned()
+    };
+    let authorization = header("authorization");
+    let parsed = signer::parse_authorization(&authorization).expect("SDK-HMAC-SHA256 value");
+    assert_eq!(parsed.access_key, access_key);
+    let signed: Vec<(String, String)> = parsed
+        .signed_headers
+        .iter()
+        .filter(|name| name.as_str() != signer::DATE_HEADER)
+        .map(|name| (name.clone(), header(name)))
+        .collect();
+    let signed: Vec<(&str, &str)> = signed
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let date = header("x-sdk-date");
+    let input = SigningInput {
+        method: request.method.as_str(),
+        path: request.url.path(),
+        query: request.url.query().unwrap_or_default(),
+        headers: &signed,
+        body: &request.body,
+        date: &date,
+    };
+    assert_eq!(parsed.signature, signer::sign(secret_key, &input));
+    assert_ne!(parsed.signature, signer::sign("another secret", &input));
+}
+
+#[tokio::test]
+async fn access_key_signing_signs_every_attempt_and_sends_no_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![log(1)])))
+        .mount(&server)
+        .await;
+    let (retry, _) = recorded(2);
+    let client = Client::builder(server.uri(), "proj")
+        .with_temporary_access_key("AK-ID-1", "SK-secret-value", "security-token-value")
+        .with_retry(retry)
+        .build()
+        .expect("client");
+    let shown = format!("{client:?}");
+    for secret in ["SK-secret-value", "security-token-value"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    let page = client
+        .list_op_logs()
+        .operation_type(OperationTypeFilter::Backup)
+        .resource_name("ECS one+two")
+        .limit(5)
+        .send()
+        .await
+        .expect("page after one retry");
+    assert_eq!(page.operation_logs.len(), 1);
+    let received = requests(&server).await;
+    assert_eq!(received.len(), 2, "the 503 was retried");
+    for request in &received {
+        assert_eq!(request.url.path(), LOGS);
+        assert!(request.headers.get("x-auth-token").is_none());
+        assert!(request.headers.get("api-version").is_none());
+        assert_eq!(request.headers["x-project-id"], "proj");
+        assert_eq!(request.headers["x-security-token"], "security-token-value");
+        let authorization = request.headers["authorization"].to_str().expect("ASCII");
+        assert!(
+            authorization.starts_with(
+                "SDK-HMAC-SHA256 Access=AK-ID-1, \
+                 SignedHeaders=x-project-id;x-sdk-date;x-security-token, Signature="
+            ),
+            "{authorization}"
+        );
+        verify_signature(request, "AK-ID-1", "SK-secret-value");
+    }
+}
+
+#[tokio::test]
+async fn empty_access_keys_are_refused_before_anything_is_sent() {
+    for (ak, sk) in [("", "sk"), ("ak", "")] {
+        let error = Client::builder("http://127.0.0.1:9", "proj")
+            .with_access_key(ak, sk)
+            .build()
+            .expect_err("empty key");
+        assert!(
+            error
+                .to_string()
+                .contains("access key or secret key is empty"),
+            "{error}"
+        );
+    }
+    let error = Client::builder("http://127.0.0.1:9", "proj")
+        .with_temporary_access_key("ak", "sk", "bad\ntoken")
+        .build()
+        .expect_err("a token that is no header value");
+    assert!(!error.to_string().contains("bad\ntoken"), "{error}");
+}

@@ -1,0 +1,38 @@
+//! What the two request signers share: RFC 3986 escaping and form-style decoding of query
+//! components. Each API's signer (`ocp::signer`, `cbr::signer`) builds its own canonical form.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode};
+
+use super::Secret;
+
+/// An AK/SK pair. `Debug` shows the access key only (a [`Secret`] prints redacted).
+#[derive(Clone)]
+pub(crate) struct Keys {
+    pub(crate) access_key: String,
+    pub(crate) secret_key: Secret,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &self.secret_key)
+            .finish()
+    }
+}
+
+/// RFC 3986 "unreserved" is `A-Za-z0-9-._~`; everything else is escaped. `percent-encoding`
+/// writes upper-case hex, which both canonical forms require.
+pub(crate) const RFC3986_RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Decodes one query component with form-urlencoded rules (`+` is a space, then `%XX`),
+/// returning raw bytes because the result need not be UTF-8. Malformed escapes are kept as they
+/// are, so they re-encode as `%25...`; this never panics.
+pub(crate) fn form_decode(component: &str) -> Vec<u8> {
+    let spaced = component.replace('+', " ");
+    percent_decode(spaced.as_bytes()).collect()
+}

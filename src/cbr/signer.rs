@@ -31,7 +31,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, percent_encode};
 use sha2::{Digest as _, Sha256};
 
-use crate::common::signing::{RFC3986_RESERVED, form_decode};
+use crate::common::signing::{RFC3986_RESERVED, query_params};
 
 /// The algorithm name, first in the string to sign and in `Authorization`.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -85,18 +85,8 @@ pub fn canonical_uri(path: &str) -> String {
 /// A repeated key gives one pair per value; a pair without `=` has an empty value.
 #[must_use]
 pub fn canonical_query(raw: &str) -> String {
-    let raw = raw.strip_prefix('?').unwrap_or(raw);
-    let mut params: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        params
-            .entry(form_decode(key))
-            .or_default()
-            .push(form_decode(value));
-    }
     let mut out = Vec::new();
-    for (key, mut values) in params {
-        values.sort();
+    for (key, values) in query_params(raw) {
         let key = percent_encode(&key, RFC3986_RESERVED).to_string();
         for value in values {
             out.push(format!(

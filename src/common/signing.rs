@@ -1,6 +1,8 @@
 //! What the two request signers share: RFC 3986 escaping and form-style decoding of query
 //! components. Each API's signer (`ocp::signer`, `cbr::signer`) builds its own canonical form.
 
+use std::collections::BTreeMap;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode};
 
 use super::Secret;
@@ -35,4 +37,23 @@ pub(crate) const RFC3986_RESERVED: &AsciiSet = &NON_ALPHANUMERIC
 pub(crate) fn form_decode(component: &str) -> Vec<u8> {
     let spaced = component.replace('+', " ");
     percent_decode(spaced.as_bytes()).collect()
+}
+
+/// A raw query's parameters as a server decodes them: split on `&` (empty pairs dropped), each
+/// pair on its first `=` (none: an empty value), both sides [`form_decode`]d, nameless pairs
+/// dropped; grouped by key in byte order, each key's values sorted by their bytes.
+pub(crate) fn query_params(raw: &str) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
+    let raw = raw.strip_prefix('?').unwrap_or(raw);
+    let mut params: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = form_decode(key);
+        if !key.is_empty() {
+            params.entry(key).or_default().push(form_decode(value));
+        }
+    }
+    for values in params.values_mut() {
+        values.sort();
+    }
+    params
 }

@@ -27,7 +27,6 @@
 //! Everything in this module is pure (no clock, no I/O) and total: no input makes it panic.
 //! No type here holds the secret key, so no `Debug` output can leak it.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,7 +37,7 @@ use md5::{Digest as _, Md5};
 use percent_encoding::percent_encode;
 use sha1::Sha1;
 
-use crate::common::signing::{RFC3986_RESERVED, form_decode};
+use crate::common::signing::{RFC3986_RESERVED, query_params};
 
 /// The `Authorization` scheme name OCP expects in front of `{AK}:{signature}`.
 pub const AUTH_SCHEME: &str = "OCP-ACCESS-KEY-HMACSHA1";
@@ -165,21 +164,9 @@ pub fn content_md5(body: &[u8]) -> String {
 /// 5. Join `key=value` pairs with `&`. An empty or all-empty query yields `""`.
 #[must_use]
 pub fn canonical_query(raw: &str) -> String {
-    let raw = raw.strip_prefix('?').unwrap_or(raw);
-    // Sorting decoded byte strings directly; a BTreeMap keeps keys ordered and merges repeats.
-    let mut params: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = form_decode(key);
-        if key.is_empty() {
-            continue;
-        }
-        params.entry(key).or_default().push(form_decode(value));
-    }
-    params
+    query_params(raw)
         .into_iter()
-        .map(|(key, mut values)| {
-            values.sort();
+        .map(|(key, values)| {
             let joined = values.join(&b","[..]);
             format!(
                 "{}={}",

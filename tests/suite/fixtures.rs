@@ -276,3 +276,64 @@ fn check_bytes_gives_validates_verdict_on_every_case_and_its_variants() {
         "some cases are valid, so the fast path ran: {valid}"
     );
 }
+
+/// One random edit of `text`: delete, duplicate or swap a short range, or insert a byte that
+/// matters to a JSON parser (structure, escapes, number parts, whitespace, invalid UTF-8).
+fn mutate(text: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
+    const BYTES: &[u8] = b"{}[],:\"\\0123456789eE+-.tfnu \t\n\r\x00\x1f\xff\xc3\xa9";
+    let mut out = text.to_vec();
+    let at = rng.usize(0..=out.len());
+    let len = rng.usize(0..=8).min(out.len() - at);
+    match rng.u8(0..4) {
+        0 => {
+            out.drain(at..at + len);
+        }
+        1 => {
+            let copy = out[at..at + len].to_vec();
+            out.splice(at..at, copy);
+        }
+        2 if at + 2 * len <= out.len() => {
+            let (a, b) = (
+                out[at..at + len].to_vec(),
+                out[at + len..at + 2 * len].to_vec(),
+            );
+            out.splice(at..at + 2 * len, b.into_iter().chain(a));
+        }
+        _ => out.insert(at, BYTES[rng.usize(0..BYTES.len())]),
+    }
+    out
+}
+
+#[test]
+fn check_bytes_gives_validates_verdict_on_random_edits_of_the_examples() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let (mut valid, mut invalid, mut not_json) = (0, 0, 0);
+    for (api, file) in [
+        (Api::Cbr, "cbr-list-op-logs-200.json"),
+        (Api::Ocp, "ocp-log-backup-tasks-200.json"),
+    ] {
+        let contract = Contract::get(api).expect("contract compiles");
+        let target = Target::Response { status: 200 };
+        let example =
+            std::fs::read(fixtures_dir().join("payloads").join(file)).expect("example payload");
+        for round in 0..3000 {
+            // Up to three edits stacked, so some inputs drift far from the example.
+            let mut text = example.clone();
+            for _ in 0..=round % 3 {
+                text = mutate(&text, &mut rng);
+            }
+            let what = format!("{file}, round {round}: {}", String::from_utf8_lossy(&text));
+            assert_same_verdict(contract, &target, &text, &what);
+            match contract.check_bytes(&target, &text).expect("target") {
+                contract::Verdict::Valid => valid += 1,
+                contract::Verdict::Invalid { .. } => invalid += 1,
+                contract::Verdict::NotJson { .. } => not_json += 1,
+            }
+        }
+    }
+    // The edits reach every outcome, so each path of `check_bytes` was compared.
+    assert!(
+        valid > 100 && invalid > 100 && not_json > 100,
+        "{valid} {invalid} {not_json}"
+    );
+}

@@ -1,6 +1,4 @@
-//! The CBR client people call: token auth, typed filters, paging, errors, retries.
-
-use std::time::Duration;
+//! The CBR client people call: token or AK/SK auth, typed filters, paging, errors, retries.
 
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -83,29 +81,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for each whole request (default 30 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
-        self
-    }
-
-    /// Time allowed to connect (default 10 s).
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.connect_timeout = timeout;
-        self
-    }
-
-    /// The `User-Agent` header.
-    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.http.user_agent = user_agent.into();
-        self
-    }
-
-    /// How to retry throttled and failed requests ([`RetryPolicy::disabled`] to switch off).
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+    http::transport_setters!();
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {

@@ -11,6 +11,38 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The user agent unless the caller sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("backup-task-api/", env!("CARGO_PKG_VERSION"));
 
+/// The transport and retry setters both clients' builders have; expands inside an `impl` of a
+/// builder with `http: HttpSettings` and `retry: RetryPolicy` fields.
+macro_rules! transport_setters {
+    () => {
+        /// Time allowed for each whole request (default 30 s).
+        pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.http.timeout = timeout;
+            self
+        }
+
+        /// Time allowed to connect (default 10 s).
+        pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.http.connect_timeout = timeout;
+            self
+        }
+
+        /// The `User-Agent` header.
+        pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+            self.http.user_agent = user_agent.into();
+            self
+        }
+
+        /// How to retry throttled and failed requests
+        /// ([`RetryPolicy::disabled`](crate::common::retry::RetryPolicy::disabled) to switch off).
+        pub fn with_retry(mut self, retry: crate::common::retry::RetryPolicy) -> Self {
+            self.retry = retry;
+            self
+        }
+    };
+}
+pub(crate) use transport_setters;
+
 /// Transport settings shared by both clients' builders.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {

@@ -56,12 +56,21 @@ pub struct SigningInput<'a> {
     pub date: &'a str,
 }
 
+/// The `X-Sdk-Date` format: basic ISO 8601 in UTC.
+const SDK_DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
+
 /// `t` as an `X-Sdk-Date` value, e.g. `20060102T150405Z`.
 #[must_use]
 pub fn sdk_date(t: SystemTime) -> String {
-    DateTime::<Utc>::from(t)
-        .format("%Y%m%dT%H%M%SZ")
-        .to_string()
+    DateTime::<Utc>::from(t).format(SDK_DATE_FORMAT).to_string()
+}
+
+/// Reads an `X-Sdk-Date` value back; `None` unless it is exactly that shape.
+#[must_use]
+pub fn parse_sdk_date(text: &str) -> Option<SystemTime> {
+    chrono::NaiveDateTime::parse_from_str(text, SDK_DATE_FORMAT)
+        .ok()
+        .map(|t| t.and_utc().into())
 }
 
 /// The path with each segment decoded and escaped again, ending in `/`.
@@ -339,6 +348,15 @@ mod tests {
     fn sdk_dates_are_basic_iso_8601_in_utc() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_136_214_245);
         assert_eq!(sdk_date(t), "20060102T150405Z");
+        assert_eq!(parse_sdk_date("20060102T150405Z"), Some(t));
+        for wrong in [
+            "",
+            "2006-01-02T15:04:05Z",
+            "20060102T150405",
+            "20061302T150405Z",
+        ] {
+            assert_eq!(parse_sdk_date(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -737,6 +737,14 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
     })
 }
 
+/// Whether a signed request's time is within [`MAX_CLOCK_SKEW`] of the mock's clock, either way.
+fn within_clock_skew(sent: SystemTime) -> bool {
+    let now = SystemTime::now();
+    now.duration_since(sent)
+        .or_else(|_| sent.duration_since(now))
+        .is_ok_and(|skew| skew <= MAX_CLOCK_SKEW)
+}
+
 /// An `X-Auth-Token`, or an `SDK-HMAC-SHA256` signature recomputed with the client's signer over
 /// what arrived (the gateway answers every failure alike, so this says only yes or no).
 fn cbr_authenticated(
@@ -760,10 +768,7 @@ fn cbr_authenticated(
     let Some(date) = header(cbr_signer::DATE_HEADER) else {
         return false;
     };
-    let fresh = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").is_ok_and(|sent| {
-        let skew = (Utc::now().naive_utc() - sent).abs();
-        skew.to_std().is_ok_and(|skew| skew <= MAX_CLOCK_SKEW)
-    });
+    let fresh = cbr_signer::parse_sdk_date(date).is_some_and(within_clock_skew);
     let signed: Option<Vec<(&str, &str)>> = parsed
         .signed_headers
         .iter()
@@ -834,12 +839,7 @@ fn ocp_authenticate(
     let date = header("date");
     let sent = httpdate::parse_http_date(date)
         .map_err(|_| "Missing or malformed Date header".to_owned())?;
-    let now = SystemTime::now();
-    let skew = now
-        .duration_since(sent)
-        .or_else(|_| sent.duration_since(now))
-        .unwrap_or(Duration::MAX);
-    if skew > MAX_CLOCK_SKEW {
+    if !within_clock_skew(sent) {
         return Err("The Date header is more than 15 minutes from the server's clock".into());
     }
     let ocp_headers: Vec<(&str, &str)> = headers

@@ -756,6 +756,27 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
         .await;
         assert_eq!(status, expected, "{query}");
     }
+    // A correct signature over an X-Sdk-Date 20 minutes old is refused (the gateway allows 15).
+    let stale = backup_task_api::cbr::signer::sdk_date(
+        std::time::SystemTime::now() - Duration::from_secs(20 * 60),
+    );
+    let stale_input = backup_task_api::cbr::signer::SigningInput {
+        date: &stale,
+        ..input
+    };
+    let (status, _) = checked(
+        Api::Cbr,
+        http()
+            .get(cbr_url(&server, "?limit=3"))
+            .header("x-project-id", mock::CBR_PROJECT_ID)
+            .header("x-sdk-date", &stale)
+            .header(
+                "authorization",
+                backup_task_api::cbr::signer::authorization(AK, SK, &stale_input),
+            ),
+    )
+    .await;
+    assert_eq!(status, 401, "stale X-Sdk-Date");
     // Without --cbr-access-key a signed request is refused.
     let plain = start(config(2)).await;
     let err = cbr::Client::builder(plain.url(), mock::CBR_PROJECT_ID)

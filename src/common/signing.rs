@@ -1,5 +1,6 @@
-//! What the two request signers share: RFC 3986 escaping and form-style decoding of query
-//! components. Each API's signer (`ocp::signer`, `cbr::signer`) builds its own canonical form.
+//! What the two request signers share: the AK/SK pair, RFC 3986 escaping and the query as a
+//! server decodes it. Each API's signer (`ocp::signer`, `cbr::signer`) builds its own canonical
+//! form from these.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +35,7 @@ pub(crate) const RFC3986_RESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// Decodes one query component with form-urlencoded rules (`+` is a space, then `%XX`),
 /// returning raw bytes because the result need not be UTF-8. Malformed escapes are kept as they
 /// are, so they re-encode as `%25...`; this never panics.
-pub(crate) fn form_decode(component: &str) -> Vec<u8> {
+fn form_decode(component: &str) -> Vec<u8> {
     let spaced = component.replace('+', " ");
     percent_decode(spaced.as_bytes()).collect()
 }

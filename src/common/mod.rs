@@ -7,6 +7,7 @@ pub(crate) mod paging;
 pub mod retry;
 mod secret;
 pub(crate) mod signing;
+pub mod terminal;
 mod timestamp;
 
 pub use secret::Secret;

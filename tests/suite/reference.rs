@@ -14,9 +14,9 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
 
-/// Every Markdown page of the publication, path to text.
+/// Every Markdown page of the publication, path to text: a reference and a changelog per API.
 fn pages() -> Vec<(String, String)> {
-    export::publication()
+    let pages: Vec<(String, String)> = export::publication()
         .expect("publication")
         .files()
         .filter(|(path, _)| path.ends_with(".md"))
@@ -26,7 +26,14 @@ fn pages() -> Vec<(String, String)> {
                 String::from_utf8(bytes.to_vec()).expect("pages are UTF-8"),
             )
         })
-        .collect()
+        .collect();
+    assert_eq!(
+        pages.len(),
+        2 * Api::ALL.len(),
+        "{:?}",
+        pages.iter().map(|p| &p.0).collect::<Vec<_>>()
+    );
+    pages
 }
 
 #[test]

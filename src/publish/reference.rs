@@ -59,7 +59,12 @@ struct View<'a> {
 
 /// The responses of one operation that share a body schema: `(key, component name, schema,
 /// [(status, response)])`, where the key is the component name or `status N` for an inline body.
-type Body<'a, 's> = (String, Option<&'a str>, &'a Value, Vec<(&'s str, &'a Value)>);
+type Body<'a, 's> = (
+    String,
+    Option<&'a str>,
+    &'a Value,
+    Vec<(&'s str, &'a Value)>,
+);
 
 /// Whether a property must be present.
 #[derive(Clone, Copy)]

@@ -6,6 +6,9 @@
 //! `additionalProperties: false`, numeric and length bounds, patterns, `minItems`, and `enum` on
 //! booleans. Response-side enums, timestamps, ids and other hand-written shapes are swapped in with
 //! `with_replacement`. The contract module validates against the unmodified specs.
+//!
+//! It also embeds the release copies `schemas/{api}/releases/*.yaml` (`embed_releases`), from
+//! which `publish::changelog` writes each API's `CHANGELOG.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -85,9 +88,60 @@ fn main() {
             failed = true;
         }
     }
+    if let Err(message) = embed_releases(&manifest, &out_dir) {
+        println!("cargo::error=schemas/*/releases: {message}");
+        failed = true;
+    }
     if failed {
         std::process::exit(1);
     }
+}
+
+/// Embeds the release copies `schemas/{api}/releases/{version}.yaml` as `releases.rs` in
+/// `OUT_DIR`, so the published changelog is a function of the source tree (like the spec copy),
+/// not of whichever directory `schemas --out` is pointed at.
+fn embed_releases(manifest: &Path, out_dir: &Path) -> Result<(), String> {
+    let mut found = Vec::new();
+    for api in ["cbr", "ocp"] {
+        let relative = format!("schemas/{api}/releases");
+        // Cargo scans a directory given here for changes, so a new release copy is picked up.
+        println!("cargo:rerun-if-changed={relative}");
+        let dir = manifest.join(&relative);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot list {relative}: {e}")),
+        };
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("cannot list {relative}: {e}"))?
+                .path();
+            let Some(version) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".yaml"))
+            else {
+                continue;
+            };
+            let Some(text) = path.to_str() else {
+                return Err(format!("{} is not valid UTF-8", path.display()));
+            };
+            found.push((api, version.to_owned(), text.to_owned()));
+        }
+    }
+    found.sort();
+    let mut code = String::from(
+        "/// Every release copy in `schemas/`: API name, version text, the copy.\n\
+         pub(crate) const RELEASES: &[(&str, &str, &str)] = &[\n",
+    );
+    for (api, version, path) in &found {
+        code.push_str(&format!(
+            "    ({api:?}, {version:?}, include_str!({path:?})),\n"
+        ));
+    }
+    code.push_str("];\n");
+    std::fs::write(out_dir.join("releases.rs"), code)
+        .map_err(|e| format!("cannot write releases.rs: {e}"))
 }
 
 fn generate(api: &Api, manifest: &Path, out_dir: &Path) -> Result<(), String> {

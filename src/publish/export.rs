@@ -10,6 +10,8 @@
 //! {api}/v{major}/components/{Name}.json        one file per component schema
 //! {api}/v{major}/responses/{operationId}/{status}.json
 //! {api}/releases/{version}.yaml                the spec as first published under that version
+//! {api}/v{major}/REFERENCE.md                  the spec as a page people read (`reference`)
+//! {api}/CHANGELOG.md                           every release against the one before (`changelog`)
 //! ```
 //!
 //! Every schema file stands alone: its root refers into its own `$defs`, which hold every
@@ -27,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{PublishError, Version};
+use super::{PublishError, Version, changelog, reference};
 use crate::contract::{self, Api, Target, convert};
 
 /// Where every published `$id` starts. A namespace, not a promise that the URL serves the file:
@@ -186,8 +188,23 @@ fn publish_api(api: Api, publication: &mut Publication) -> Result<Value, Publish
         publication.files.insert(path, bytes);
     }
 
+    // The pages people read: the reference of this major and the changelog of every release.
+    let reference_path = format!("{dir}/{}", reference::FILE);
+    let page = reference::render(api, spec, version);
+    publication
+        .files
+        .insert(reference_path.clone(), page.into_bytes());
+    let changelog_path = format!("{api}/{}", changelog::FILE);
+    let releases = changelog::releases(api, spec, version)?;
+    let page = changelog::render(api, spec, &releases);
+    publication
+        .files
+        .insert(changelog_path.clone(), page.into_bytes());
+
     Ok(json!({
         "title": spec.pointer("/info/title").cloned().unwrap_or(Value::Null),
+        "reference": reference_path,
+        "changelog": changelog_path,
         "version": version.to_string(),
         "major": version.major,
         "source": source,

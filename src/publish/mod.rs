@@ -1,10 +1,16 @@
-//! Publication: the specs as standalone JSON Schema files for other teams ([`export`]), and the
+//! Publication: the specs as standalone JSON Schema files for other teams ([`export`]), each
+//! API's reference page ([`reference`](mod@reference)) and changelog ([`changelog`]), and the
 //! breaking-change check between two versions of a spec ([`diff`]).
 //!
-//! Both work from the OpenAPI documents alone; neither needs the typed models.
+//! All of it works from the OpenAPI documents alone (the reference adds the discrepancy
+//! register, the changelog the release copies); none of it needs the typed models.
 
+pub mod changelog;
 pub mod diff;
 pub mod export;
+mod markdown;
+pub mod reference;
+mod register;
 mod version;
 
 use std::path::PathBuf;
@@ -37,6 +43,15 @@ pub enum PublishError {
         /// The serialiser's message.
         #[source]
         source: serde_json::Error,
+    },
+    /// A release copy compiled into this crate is not YAML (it was edited by hand).
+    #[error("the release copy {path} is not valid YAML")]
+    Release {
+        /// The copy, relative to the published directory.
+        path: String,
+        /// The parser's message.
+        #[source]
+        source: serde_yaml::Error,
     },
     /// `info.version` of a spec is not `MAJOR.MINOR.PATCH`.
     #[error("the {api} spec's info.version {version:?} is not MAJOR.MINOR.PATCH")]

@@ -11,6 +11,7 @@ mod fixtures;
 mod generated;
 mod mock;
 mod publish;
+mod reference;
 mod schemars_agreement;
 mod support;
 mod validate;

@@ -66,13 +66,22 @@ pub struct MockArgs {
     /// also ask for one with the header `x-mock-fault: KIND`.
     #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
     faults: Vec<Fault>,
+    /// Connections open at once; more wait until one closes. Keep it below the descriptor limit
+    /// (ulimit -n).
+    #[arg(long, default_value_t = mock::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Milliseconds a client may take to send a request's headers, or leave a keep-alive
+    /// connection idle, before the connection is closed.
+    #[arg(long, default_value_t = mock::DEFAULT_HEADER_TIMEOUT.as_secs() * 1000)]
+    header_timeout_ms: u64,
+    /// Milliseconds a response may wait for the client to take any of it before the connection
+    /// is closed.
+    #[arg(long, default_value_t = mock::DEFAULT_WRITE_TIMEOUT.as_secs() * 1000)]
+    write_timeout_ms: u64,
 }
 
 /// `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to stderr.
 pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
-    if !(0.0..=1.0).contains(&args.fault_rate) {
-        anyhow::bail!("--fault-rate must be from 0 to 1, got {}", args.fault_rate);
-    }
     let config = MockConfig {
         records: args.records,
         seed: args.seed,
@@ -90,7 +99,12 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         latency: Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
         faults: args.faults,
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        write_timeout: Duration::from_millis(args.write_timeout_ms),
     };
+    // Before binding, so a bad option is a usage error and no URL is printed.
+    config.validate().context("invalid mock options")?;
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr()?;
@@ -110,7 +124,7 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
             args.ocp_password,
             if args.ocp_access_key.is_some() { " or AK/SK" } else { "" }
         )?;
-        writeln!(out, "{} synthetic records per API (seed {}); Ctrl-C stops", config.records, config.seed)?;
+        writeln!(out, "{} synthetic records per API (seed {}); at most {} connections, {} ms for a request's headers; Ctrl-C stops", config.records, config.seed, config.max_connections, config.header_timeout.as_millis())?;
         out.flush()?;
         drop(out);
         mock::serve(listener, config, async {

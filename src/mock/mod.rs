@@ -11,6 +11,7 @@
 //! `INPROGRESS` and `RUNNING`, the others match themselves.
 
 pub mod data;
+mod server;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,6 +45,13 @@ pub const OCP_PATH: &str =
 /// Request header that injects a fault into one request: `429`, `503`, `truncate`, `non-json`,
 /// or `latency=MILLISECONDS`.
 pub const FAULT_HEADER: &str = "x-mock-fault";
+/// Default of [`MockConfig::header_timeout`]: 10 s, ample for any real client on any network.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`MockConfig::write_timeout`]: 10 s without the client taking any of a response.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`MockConfig::max_connections`]: 512, half the usual 1,024-descriptor limit, so
+/// the mock runs out of slots before the process runs out of descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// How far a signed request's time (OCP `Date`, CBR `X-Sdk-Date`) may be from the mock's clock:
 /// 15 minutes, as OCP and the CBR API gateway allow.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -104,6 +112,58 @@ pub struct MockConfig {
     pub fault_rate: f64,
     /// Faults to choose from for that fraction, in turn.
     pub faults: Vec<Fault>,
+    /// Connections open at once (at least 1); one more waits in the listen queue until one
+    /// closes. Keep it below the process's descriptor limit (`ulimit -n`).
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long a keep-alive
+    /// connection may sit idle before its next request; the connection is closed after that.
+    pub header_timeout: Duration,
+    /// How long a response may wait for the client to take any of it (a client that pipelines
+    /// requests and never reads); the connection is closed after that.
+    pub write_timeout: Duration,
+}
+
+/// A [`MockConfig`] the mock cannot serve with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `fault_rate` is not a fraction from 0 to 1.
+    #[error("the fault rate must be from 0 to 1, got {0}")]
+    FaultRate(f64),
+    /// `max_connections` is 0 (nothing could be served) or more than the mock can count.
+    #[error("max connections must be from 1 to {bound}, got {0}", bound = max_connections_bound())]
+    MaxConnections(usize),
+    /// `header_timeout` is zero: every request would time out.
+    #[error("the header timeout must be more than 0 ms")]
+    HeaderTimeout,
+    /// `write_timeout` is zero: every response that fills the socket would fail.
+    #[error("the write timeout must be more than 0 ms")]
+    WriteTimeout,
+}
+
+/// The most connections [`MockConfig::max_connections`] can allow (a semaphore's bound).
+fn max_connections_bound() -> usize {
+    tokio::sync::Semaphore::MAX_PERMITS.min(usize::try_from(u32::MAX).unwrap_or(usize::MAX))
+}
+
+impl MockConfig {
+    /// Checks the bounds [`start`] and [`serve`] rely on: a fault rate from 0 to 1, at least one
+    /// connection, timeouts above zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err(ConfigError::FaultRate(self.fault_rate));
+        }
+        if !(1..=max_connections_bound()).contains(&self.max_connections) {
+            return Err(ConfigError::MaxConnections(self.max_connections));
+        }
+        if self.header_timeout.is_zero() {
+            return Err(ConfigError::HeaderTimeout);
+        }
+        if self.write_timeout.is_zero() {
+            return Err(ConfigError::WriteTimeout);
+        }
+        Ok(())
+    }
 }
 
 impl Default for MockConfig {
@@ -119,6 +179,9 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             fault_rate: 0.0,
             faults: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
         }
     }
 }
@@ -192,8 +255,10 @@ impl RunningMock {
     }
 }
 
-/// Binds `addr` (port 0 picks a free one) and serves in the background.
+/// Binds `addr` (port 0 picks a free one) and serves in the background. A `config` that fails
+/// [`MockConfig::validate`] is an [`std::io::ErrorKind::InvalidInput`] error, before binding.
 pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<RunningMock> {
+    config.validate().map_err(invalid_config)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -207,15 +272,27 @@ pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<Runn
     })
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes, then lets open requests finish. At most
+/// [`MockConfig::max_connections`] connections are open at once; one whose request headers take
+/// longer than [`MockConfig::header_timeout`], or whose client takes none of a response for
+/// [`MockConfig::write_timeout`], is closed. A `config` that fails
+/// [`MockConfig::validate`] is an [`std::io::ErrorKind::InvalidInput`] error.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: MockConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    config.validate().map_err(invalid_config)?;
+    let limits = server::Limits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        write_timeout: config.write_timeout,
+    };
+    server::run(listener, router(config), limits, shutdown).await
+}
+
+fn invalid_config(e: ConfigError) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
 }
 
 // ---- shared pieces ----
@@ -861,5 +938,15 @@ fn ocp_authenticate(
         Ok(())
     } else {
         Err("The signature does not match".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_is_valid() {
+        assert_eq!(MockConfig::default().validate(), Ok(()));
     }
 }

@@ -791,3 +791,295 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
     plain.stop().await.expect("stops");
     server.stop().await.expect("stops");
 }
+
+// ---- hostile clients (issue 9, items 13-15) ----
+
+/// The longest any step below waits for the mock. Generous, so a loaded machine does not fail
+/// these tests; only a mock that never answers (or holds a connection forever) does.
+const BOUND: Duration = Duration::from_secs(20);
+
+const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+
+/// A request line and headers without the blank line that ends them: the mock waits for more.
+fn half_request() -> String {
+    format!(
+        "GET /v3/{}/operation-logs HTTP/1.1\r\nHost: mock\r\nX-Auth-Token: t\r\n",
+        mock::CBR_PROJECT_ID
+    )
+}
+
+async fn half_sent(addr: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt as _;
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    stream
+        .write_all(half_request().as_bytes())
+        .await
+        .expect("writes");
+    stream
+}
+
+/// Whether the mock closes `stream` within [`BOUND`] (whatever it sends before closing).
+async fn closed_by_mock(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut sink = Vec::new();
+    tokio::time::timeout(BOUND, stream.read_to_end(&mut sink))
+        .await
+        .is_ok()
+}
+
+/// Whether the mock has already closed `stream`, without waiting: the end of the stream (or a
+/// reset) is there to read now.
+fn already_closed(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` from `stream`; returns its status.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> u16 {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 8192];
+    let read = async {
+        loop {
+            let n = stream.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "closed mid-response: {received:?}");
+            received.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&received);
+            let Some(end) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .expect("content-length");
+            if received.len() >= end + 4 + length {
+                return text[9..12].parse::<u16>().expect("status");
+            }
+        }
+    };
+    tokio::time::timeout(BOUND, read)
+        .await
+        .expect("a response within the bound")
+}
+
+#[tokio::test]
+async fn half_sent_requests_are_dropped_and_real_requests_are_served_again() {
+    // Regression: the mock had no header-read timeout, so a half-sent request held its
+    // connection (and a descriptor) forever.
+    let server = start(MockConfig {
+        max_connections: 4,
+        header_timeout: Duration::from_millis(200),
+        ..config(3)
+    })
+    .await;
+    let mut hostile = Vec::new();
+    for _ in 0..12 {
+        hostile.push(half_sent(server.addr()).await);
+    }
+    // Three times the cap: the real request waits behind them and is served once they are gone.
+    let response = http()
+        .get(cbr_url(&server, ""))
+        .header("X-Auth-Token", "t")
+        .timeout(BOUND)
+        .send()
+        .await
+        .expect("served once the half-sent requests are dropped");
+    assert_eq!(response.status().as_u16(), 200);
+    let closed = futures::future::join_all(hostile.iter_mut().map(closed_by_mock)).await;
+    assert!(
+        closed.iter().all(|c| *c),
+        "every half-sent request is dropped: {closed:?}"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_connection_over_the_cap_waits_for_a_free_slot() {
+    let server = start(MockConfig {
+        max_connections: 1,
+        header_timeout: Duration::from_millis(300),
+        ..config(1)
+    })
+    .await;
+    let hostile = half_sent(server.addr()).await;
+    let mut real = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let request = half_request() + "\r\n";
+        real.write_all(request.as_bytes()).await.expect("writes");
+    }
+    assert_eq!(read_response(&mut real).await, 200);
+    // The only slot was the half-sent connection's: the real one was answered only after the mock
+    // had closed that one (a FIN on loopback is there to read before the next answer arrives).
+    assert!(already_closed(&hostile), "answered while the cap was full");
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let server = start(MockConfig {
+        header_timeout: Duration::from_millis(200),
+        ..config(1)
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let request = half_request() + "\r\n";
+        stream.write_all(request.as_bytes()).await.expect("writes");
+    }
+    assert_eq!(read_response(&mut stream).await, 200);
+    assert!(
+        closed_by_mock(&mut stream).await,
+        "a keep-alive connection with no next request is closed"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_loses_its_slot() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = start(MockConfig {
+        max_connections: 1,
+        write_timeout: Duration::from_millis(200),
+        ..config(2000)
+    })
+    .await;
+    // 40 requests for 1,000-record pages (about 30 MB of answers) sent at once and never read:
+    // far more than the socket buffers hold, so the mock's writes stall.
+    let mut hog = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    let request = format!(
+        "GET /v3/{}/operation-logs?limit=1000 HTTP/1.1\r\nHost: mock\r\nX-Auth-Token: t\r\n\r\n",
+        mock::CBR_PROJECT_ID
+    );
+    hog.write_all(request.repeat(40).as_bytes())
+        .await
+        .expect("writes");
+    // The hog holds the only slot; the real request is served once its stalled write gives up.
+    let response = http()
+        .get(cbr_url(&server, "?limit=1"))
+        .header("X-Auth-Token", "t")
+        .timeout(BOUND)
+        .send()
+        .await
+        .expect("served once the stalled connection is closed");
+    assert_eq!(response.status().as_u16(), 200);
+    drop(hog);
+    server.stop().await.expect("stops");
+}
+
+#[test]
+fn half_sent_requests_cannot_exhaust_the_descriptors() {
+    // The issue's case, scaled down: more half-sent requests than the process has descriptors.
+    // Before the cap the mock accepted until `accept` failed with EMFILE, and the real request
+    // timed out.
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -n 64 && exec "$0" "$@""#,
+            BIN,
+            "mock",
+            "--addr",
+            "127.0.0.1:0",
+            "--records",
+            "3",
+            "--max-connections",
+            "24",
+            "--header-timeout-ms",
+            "200",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut url)
+        .expect("URL line");
+    let addr: SocketAddr = url
+        .trim()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let status = runtime.block_on(async {
+        let mut hostile = Vec::new();
+        for _ in 0..100 {
+            hostile.push(half_sent(addr).await);
+        }
+        let response = http()
+            .get(format!(
+                "http://{addr}/v3/{}/operation-logs",
+                mock::CBR_PROJECT_ID
+            ))
+            .header("X-Auth-Token", "t")
+            .timeout(BOUND)
+            .send()
+            .await;
+        drop(hostile);
+        response.map(|r| r.status().as_u16())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status.expect("a real request is served"), 200);
+}
+
+/// Runs the binary with `args`; fails the test if it is still running after [`BOUND`] (a mock
+/// that started serving instead of refusing its options).
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} is still running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn mock_options_over_their_bounds_are_usage_errors() {
+    for (args, says) in [
+        (&["--max-connections", "0"][..], "max connections"),
+        (&["--header-timeout-ms", "0"][..], "header timeout"),
+        (&["--write-timeout-ms", "0"][..], "write timeout"),
+        (&["--fault-rate", "2"][..], "fault rate"),
+    ] {
+        let out = run_bounded(&[&["mock", "--addr", "127.0.0.1:0"][..], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no URL for a mock that does not start"
+        );
+    }
+}

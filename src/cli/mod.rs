@@ -56,14 +56,15 @@ pub struct MockArgs {
     /// OCP secret key accepted for AK/SK signing (with --ocp-access-key).
     #[arg(long, requires = "ocp_access_key")]
     ocp_secret_key: Option<String>,
-    /// Latency added to every response, in milliseconds.
+    /// Latency added to every authenticated response, in milliseconds (at most 30000).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Fraction of requests (0 to 1) that get one of the --fault kinds, in turn.
+    /// Fraction of authenticated requests (0 to 1) that get one of the --fault kinds, in turn.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
-    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (repeatable). One request can
-    /// also ask for one with the header `x-mock-fault: KIND`.
+    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (MS at most 30000;
+    /// repeatable). One authenticated request can also ask for one with the header
+    /// `x-mock-fault: KIND`.
     #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
     faults: Vec<Fault>,
     /// Connections open at once; more wait until one closes. Keep it below the descriptor limit

@@ -42,9 +42,13 @@ pub const CBR_PATH: &str = "/v3/{project_id}/operation-logs";
 /// Path of the OCP operation.
 pub const OCP_PATH: &str =
     "/api/v2/ob/clusters/{id}/tenants/{tenant_id}/backup/task/logBackupTasks";
-/// Request header that injects a fault into one request: `429`, `503`, `truncate`, `non-json`,
-/// or `latency=MILLISECONDS`.
+/// Request header that injects a fault into one authenticated request: `429`, `503`, `truncate`,
+/// `non-json`, or `latency=MILLISECONDS` (at most [`MAX_LATENCY`]).
 pub const FAULT_HEADER: &str = "x-mock-fault";
+/// The longest latency the mock injects, per request or configured: 30 s. Each delayed request
+/// holds one of [`MockConfig::max_connections`] slots, so an unbounded one would hold it as long
+/// as a client asked.
+pub const MAX_LATENCY: Duration = Duration::from_secs(30);
 /// Default of [`MockConfig::header_timeout`]: 10 s, ample for any real client on any network.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default of [`MockConfig::write_timeout`]: 10 s without the client taking any of a response.
@@ -67,7 +71,7 @@ pub enum Fault {
     Truncate,
     /// An HTML page with status 200.
     NonJson,
-    /// The normal response, this much later.
+    /// The normal response, this much later (at most [`MAX_LATENCY`]).
     Latency(Duration),
 }
 
@@ -80,7 +84,13 @@ impl std::str::FromStr for Fault {
             "truncate" => Ok(Fault::Truncate),
             "non-json" => Ok(Fault::NonJson),
             other => match other.strip_prefix("latency=").map(str::parse::<u64>) {
-                Some(Ok(ms)) => Ok(Fault::Latency(Duration::from_millis(ms))),
+                Some(Ok(ms)) if Duration::from_millis(ms) <= MAX_LATENCY => {
+                    Ok(Fault::Latency(Duration::from_millis(ms)))
+                }
+                Some(Ok(ms)) => Err(format!(
+                    "latency={ms} is over the cap of {} ms",
+                    MAX_LATENCY.as_millis()
+                )),
                 _ => Err(format!(
                     "unknown fault {other:?}: expected 429, 503, truncate, non-json or latency=MS"
                 )),
@@ -106,9 +116,9 @@ pub struct MockConfig {
     pub ocp_password: Secret,
     /// OCP AK/SK pair accepted besides Basic.
     pub ocp_keys: Option<(String, Secret)>,
-    /// Latency added to every response.
+    /// Latency added to every authenticated response (at most [`MAX_LATENCY`]).
     pub latency: Duration,
-    /// Fraction of requests (0 to 1) that get one of `faults`.
+    /// Fraction of authenticated requests (0 to 1) that get one of `faults`.
     pub fault_rate: f64,
     /// Faults to choose from for that fraction, in turn.
     pub faults: Vec<Fault>,
@@ -127,6 +137,14 @@ pub struct MockConfig {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The configured latency, or a latency fault, is over [`MAX_LATENCY`].
+    #[error("{what} of {} ms is over the cap of {} ms", .requested.as_millis(), MAX_LATENCY.as_millis())]
+    LatencyOverCap {
+        /// Which setting: `latency` or `latency fault`.
+        what: &'static str,
+        /// What it asked for.
+        requested: Duration,
+    },
     /// `fault_rate` is not a fraction from 0 to 1.
     #[error("the fault rate must be from 0 to 1, got {0}")]
     FaultRate(f64),
@@ -147,9 +165,25 @@ fn max_connections_bound() -> usize {
 }
 
 impl MockConfig {
-    /// Checks the bounds [`start`] and [`serve`] rely on: a fault rate from 0 to 1, at least one
-    /// connection, timeouts above zero.
+    /// Checks the bounds [`start`] and [`serve`] rely on: latencies within [`MAX_LATENCY`], a
+    /// fault rate from 0 to 1, at least one connection, timeouts above zero.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.latency > MAX_LATENCY {
+            return Err(ConfigError::LatencyOverCap {
+                what: "latency",
+                requested: self.latency,
+            });
+        }
+        for fault in &self.faults {
+            if let Fault::Latency(requested) = *fault
+                && requested > MAX_LATENCY
+            {
+                return Err(ConfigError::LatencyOverCap {
+                    what: "latency fault",
+                    requested,
+                });
+            }
+        }
         if !(0.0..=1.0).contains(&self.fault_rate) {
             return Err(ConfigError::FaultRate(self.fault_rate));
         }
@@ -532,12 +566,21 @@ struct CbrPage<'a> {
     operation_logs: Vec<&'a OperationLog>,
 }
 
+/// Authentication comes before everything a request can ask for (a fault, a delay): a client
+/// without credentials gets its 401 at once, and cannot make the mock hold a slot for it.
 async fn cbr_handler(
     State(state): State<Arc<AppState>>,
     Path(project_id): Path<String>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if !cbr_authenticated(&state.config, &project_id, &headers, &uri) {
+        return cbr_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "Incorrect IAM authentication information: verify aksk or token failed.",
+        );
+    }
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let fault = match pick_fault(&state, &headers, n) {
         Ok(fault) => fault,
@@ -546,18 +589,11 @@ async fn cbr_handler(
     if state.config.latency > Duration::ZERO {
         tokio::time::sleep(state.config.latency).await;
     }
-    let normal = cbr_answer(&state, &project_id, &headers, &uri);
+    let normal = cbr_answer(&state, &project_id, &uri);
     with_fault(fault, false, normal).await
 }
 
-fn cbr_answer(state: &AppState, project_id: &str, headers: &HeaderMap, uri: &Uri) -> Response {
-    if !cbr_authenticated(&state.config, project_id, headers, uri) {
-        return cbr_error(
-            StatusCode::UNAUTHORIZED,
-            "APIGW.0301",
-            "Incorrect IAM authentication information: verify aksk or token failed.",
-        );
-    }
+fn cbr_answer(state: &AppState, project_id: &str, uri: &Uri) -> Response {
     let pairs = query_pairs(uri);
     match cbr_query(state, project_id, &pairs) {
         Ok(page) => to_json(StatusCode::OK, &page),
@@ -692,6 +728,7 @@ struct OcpPage<'a> {
     page: ocp::PageInfo,
 }
 
+/// Authentication first, as in [`cbr_handler`].
 async fn ocp_handler(
     State(state): State<Arc<AppState>>,
     Path((cluster, tenant)): Path<(String, String)>,
@@ -699,6 +736,9 @@ async fn ocp_handler(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if let Err(why) = ocp_authenticate(&state.config, &method, &headers, &uri) {
+        return ocp_error(StatusCode::UNAUTHORIZED, json!(10008), &why);
+    }
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let fault = match pick_fault(&state, &headers, n) {
         Ok(fault) => fault,
@@ -708,10 +748,7 @@ async fn ocp_handler(
         tokio::time::sleep(state.config.latency).await;
     }
     let started = std::time::Instant::now();
-    let normal = match ocp_authenticate(&state.config, &method, &headers, &uri) {
-        Err(why) => ocp_error(StatusCode::UNAUTHORIZED, json!(10008), &why),
-        Ok(()) => ocp_answer(&state, &cluster, &tenant, &uri, started),
-    };
+    let normal = ocp_answer(&state, &cluster, &tenant, &uri, started);
     with_fault(fault, true, normal).await
 }
 
@@ -944,6 +981,17 @@ fn ocp_authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_faults_are_capped() {
+        assert_eq!(
+            "latency=30000".parse::<Fault>(),
+            Ok(Fault::Latency(MAX_LATENCY))
+        );
+        assert!("latency=30001".parse::<Fault>().is_err());
+        assert!("latency=18446744073709551615".parse::<Fault>().is_err());
+        assert!("latency=-1".parse::<Fault>().is_err());
+    }
 
     #[test]
     fn the_default_config_is_valid() {

@@ -1044,6 +1044,154 @@ fn half_sent_requests_cannot_exhaust_the_descriptors() {
     assert_eq!(status.expect("a real request is served"), 200);
 }
 
+#[tokio::test]
+async fn faults_and_delays_come_only_after_authentication() {
+    // Regression: `x-mock-fault` (and the configured faults) worked without credentials.
+    let server = start(config(2)).await;
+    let always = start(MockConfig {
+        fault_rate: 1.0,
+        faults: vec![Fault::NonJson],
+        ..config(2)
+    })
+    .await;
+    for fault in ["non-json", "429", "503", "truncate", "latency=30000"] {
+        let (status, body) = checked(
+            Api::Cbr,
+            reqwest_with_fault(fault)
+                .get(cbr_url(&server, ""))
+                .timeout(BOUND),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (401, Some("APIGW.0301")),
+            "cbr {fault}"
+        );
+        let (status, body) = checked(
+            Api::Ocp,
+            reqwest_with_fault(fault)
+                .get(ocp_url(&server, ""))
+                .basic_auth("admin", Some("wrong"))
+                .timeout(BOUND),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_i64()),
+            (401, Some(10008)),
+            "ocp {fault}"
+        );
+    }
+    let (status, _) = checked(Api::Cbr, http().get(cbr_url(&always, ""))).await;
+    assert_eq!(status, 401, "a configured fault waits for credentials too");
+    let (status, _) = checked(Api::Ocp, http().get(ocp_url(&always, ""))).await;
+    assert_eq!(status, 401);
+    // With credentials the fault still applies.
+    let html = http()
+        .get(ocp_url(&always, ""))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        html.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/html")
+    );
+    for server in [server, always] {
+        server.stop().await.expect("stops");
+    }
+}
+
+#[tokio::test]
+async fn injected_latency_is_capped() {
+    assert_eq!(
+        "latency=30000".parse::<Fault>(),
+        Ok(Fault::Latency(mock::MAX_LATENCY))
+    );
+    let over = "latency=30001".parse::<Fault>().expect_err("over the cap");
+    assert!(over.contains("cap of 30000 ms"), "{over}");
+    let server = start(config(1)).await;
+    let (status, body) = checked(
+        Api::Cbr,
+        reqwest_with_fault("latency=18446744073709551615")
+            .get(cbr_url(&server, ""))
+            .header("X-Auth-Token", "t")
+            .timeout(BOUND),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("cap of 30000 ms")),
+        "{body}"
+    );
+    let (status, body) = checked(
+        Api::Ocp,
+        reqwest_with_fault("latency=30001")
+            .get(ocp_url(&server, ""))
+            .basic_auth("admin", Some("admin"))
+            .timeout(BOUND),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    server.stop().await.expect("stops");
+    // A configuration the mock cannot serve with does not start.
+    let over_cap = Duration::from_millis(30_001);
+    for (bad, says) in [
+        (
+            MockConfig {
+                latency: over_cap,
+                ..config(1)
+            },
+            "latency of 30001 ms is over the cap of 30000 ms",
+        ),
+        (
+            MockConfig {
+                faults: vec![Fault::Latency(over_cap)],
+                fault_rate: 0.5,
+                ..config(1)
+            },
+            "latency fault of 30001 ms",
+        ),
+        (
+            MockConfig {
+                max_connections: 0,
+                ..config(1)
+            },
+            "max connections must be from 1",
+        ),
+        (
+            MockConfig {
+                header_timeout: Duration::ZERO,
+                ..config(1)
+            },
+            "header timeout",
+        ),
+        (
+            MockConfig {
+                write_timeout: Duration::ZERO,
+                ..config(1)
+            },
+            "write timeout",
+        ),
+        (
+            MockConfig {
+                fault_rate: 1.5,
+                ..config(1)
+            },
+            "fault rate",
+        ),
+    ] {
+        let err = mock::start(SocketAddr::from(([127, 0, 0, 1], 0)), bad)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
 /// Runs the binary with `args`; fails the test if it is still running after [`BOUND`] (a mock
 /// that started serving instead of refusing its options).
 fn run_bounded(args: &[&str]) -> std::process::Output {
@@ -1068,6 +1216,11 @@ fn run_bounded(args: &[&str]) -> std::process::Output {
 #[test]
 fn mock_options_over_their_bounds_are_usage_errors() {
     for (args, says) in [
+        (
+            &["--latency-ms", "30001"][..],
+            "latency of 30001 ms is over the cap of 30000 ms",
+        ),
+        (&["--fault", "latency=30001"][..], "cap of 30000 ms"),
         (&["--max-connections", "0"][..], "max connections"),
         (&["--header-timeout-ms", "0"][..], "header timeout"),
         (&["--write-timeout-ms", "0"][..], "write timeout"),

@@ -116,14 +116,15 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         drop(url_out);
         let mut out = io::stderr().lock();
         writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" }, match &config.cbr_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() })?;
+        // Which credentials work, never what the password or a secret key is: this line lands in
+        // terminals, CI logs and bug reports.
         writeln!(
             out,
-            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic {}:{}{}",
+            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic auth configured (user {}){}",
             mock::OCP_CLUSTER_ID,
             mock::OCP_TENANT_ID,
-            args.ocp_user,
-            args.ocp_password,
-            if args.ocp_access_key.is_some() { " or AK/SK" } else { "" }
+            config.ocp_user,
+            match &config.ocp_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() }
         )?;
         writeln!(out, "{} synthetic records per API (seed {}); at most {} connections, {} ms for a request's headers; Ctrl-C stops", config.records, config.seed, config.max_connections, config.header_timeout.as_millis())?;
         out.flush()?;

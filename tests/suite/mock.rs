@@ -1236,3 +1236,201 @@ fn mock_options_over_their_bounds_are_usage_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_basic_scheme_is_matched_in_any_case() {
+    use base64::Engine as _;
+    let server = start(config(1)).await;
+    let credentials = base64::engine::general_purpose::STANDARD.encode("admin:admin");
+    for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+        let (status, _) = checked(
+            Api::Ocp,
+            http()
+                .get(ocp_url(&server, ""))
+                .header("authorization", format!("{scheme} {credentials}")),
+        )
+        .await;
+        assert_eq!(status, 200, "{scheme}");
+    }
+    let (status, _) = checked(
+        Api::Ocp,
+        http()
+            .get(ocp_url(&server, ""))
+            .header("authorization", format!("Basic   {credentials} ")),
+    )
+    .await;
+    assert_eq!(status, 200, "spaces around the credentials");
+    server.stop().await.expect("stops");
+}
+
+/// A 401 body without what changes from one response to the next (trace id, time).
+fn without_volatile(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        for key in ["traceId", "timestamp", "request_id"] {
+            object.remove(key);
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn every_credential_mismatch_reads_alike() {
+    use base64::Engine as _;
+    // Regression: OCP answered "Unknown access key" to one and "The signature does not match" to
+    // the other, telling a guesser which half was right.
+    let server = start(MockConfig {
+        cbr_keys: Some((AK.into(), Secret::new(SK))),
+        cbr_token: Some(Secret::new("right")),
+        ..config(1)
+    })
+    .await;
+    let url = reqwest::Url::parse(&ocp_url(&server, "")).expect("url");
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let host = server.addr().to_string();
+    let input = SigningInput {
+        method: "GET",
+        path: url.path(),
+        query: "",
+        body: &[],
+        content_type: "",
+        date: &date,
+        host: &host,
+        ocp_headers: &[],
+    };
+    let mut ocp_bodies = Vec::new();
+    for (what, authorization) in [
+        (
+            "unknown access key",
+            signer::authorization("other-ak", SK, &input),
+        ),
+        (
+            "wrong signature",
+            signer::authorization(AK, "not-the-secret", &input),
+        ),
+        (
+            "wrong user",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("root:admin")
+            ),
+        ),
+        (
+            "wrong password",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("admin:nope")
+            ),
+        ),
+    ] {
+        let (status, body) = checked(
+            Api::Ocp,
+            http()
+                .get(url.clone())
+                .header("date", &date)
+                .header("authorization", authorization),
+        )
+        .await;
+        assert_eq!(status, 401, "{what}");
+        ocp_bodies.push((what, without_volatile(body)));
+    }
+    for (what, body) in &ocp_bodies[1..] {
+        assert_eq!(
+            body, &ocp_bodies[0].1,
+            "{what} reads like an unknown access key"
+        );
+    }
+
+    let cbr_url = reqwest::Url::parse(&cbr_url(&server, "")).expect("url");
+    let sdk_date = backup_task_api::cbr::signer::sdk_date(std::time::SystemTime::now());
+    let cbr_input = backup_task_api::cbr::signer::SigningInput {
+        method: "GET",
+        path: cbr_url.path(),
+        query: "",
+        headers: &[],
+        body: &[],
+        date: &sdk_date,
+    };
+    let mut cbr_bodies = Vec::new();
+    for (what, header, value) in [
+        (
+            "unknown access key",
+            "authorization",
+            backup_task_api::cbr::signer::authorization("other-ak", SK, &cbr_input),
+        ),
+        (
+            "wrong signature",
+            "authorization",
+            backup_task_api::cbr::signer::authorization(AK, "not-the-secret", &cbr_input),
+        ),
+        ("wrong token", "x-auth-token", "wrong".to_owned()),
+    ] {
+        let (status, body) = checked(
+            Api::Cbr,
+            http()
+                .get(cbr_url.clone())
+                .header("x-sdk-date", &sdk_date)
+                .header(header, value),
+        )
+        .await;
+        assert_eq!(status, 401, "{what}");
+        cbr_bodies.push((what, without_volatile(body)));
+    }
+    for (what, body) in &cbr_bodies[1..] {
+        assert_eq!(
+            body, &cbr_bodies[0].1,
+            "{what} reads like an unknown access key"
+        );
+    }
+    server.stop().await.expect("stops");
+}
+
+#[test]
+fn the_startup_banner_names_no_password_or_secret() {
+    // Regression: the banner printed `Basic admin:PASSWORD`.
+    use std::io::BufRead as _;
+    let secrets = ["pw-9f3a61", "osk-77b1c2", "tok-51c2d3", "csk-0d4e5f"];
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "mock",
+            "--addr",
+            "127.0.0.1:0",
+            "--records",
+            "1",
+            "--ocp-password",
+            secrets[0],
+            "--ocp-access-key",
+            "ocp-ak",
+            "--ocp-secret-key",
+            secrets[1],
+            "--cbr-token",
+            secrets[2],
+            "--cbr-access-key",
+            "cbr-ak",
+            "--cbr-secret-key",
+            secrets[3],
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mock starts");
+    let mut banner = String::new();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    while !banner.contains("Ctrl-C stops") {
+        if stderr.read_line(&mut banner).expect("reads") == 0 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.contains("Basic auth configured (user admin)"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("ocp-ak") && banner.contains("cbr-ak"),
+        "{banner}"
+    );
+    for secret in secrets {
+        assert!(!banner.contains(secret), "{secret} in {banner}");
+    }
+}

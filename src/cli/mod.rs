@@ -56,23 +56,33 @@ pub struct MockArgs {
     /// OCP secret key accepted for AK/SK signing (with --ocp-access-key).
     #[arg(long, requires = "ocp_access_key")]
     ocp_secret_key: Option<String>,
-    /// Latency added to every response, in milliseconds.
+    /// Latency added to every authenticated response, in milliseconds (at most 30000).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Fraction of requests (0 to 1) that get one of the --fault kinds, in turn.
+    /// Fraction of authenticated requests (0 to 1) that get one of the --fault kinds, in turn.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
-    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (repeatable). One request can
-    /// also ask for one with the header `x-mock-fault: KIND`.
+    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (MS at most 30000;
+    /// repeatable). One authenticated request can also ask for one with the header
+    /// `x-mock-fault: KIND`.
     #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
     faults: Vec<Fault>,
+    /// Connections open at once; more wait until one closes. Keep it below the descriptor limit
+    /// (ulimit -n).
+    #[arg(long, default_value_t = mock::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Milliseconds a client may take to send a request's headers, or leave a keep-alive
+    /// connection idle, before the connection is closed.
+    #[arg(long, default_value_t = mock::DEFAULT_HEADER_TIMEOUT.as_secs() * 1000)]
+    header_timeout_ms: u64,
+    /// Milliseconds a response may wait for the client to take any of it before the connection
+    /// is closed.
+    #[arg(long, default_value_t = mock::DEFAULT_WRITE_TIMEOUT.as_secs() * 1000)]
+    write_timeout_ms: u64,
 }
 
 /// `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to stderr.
 pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
-    if !(0.0..=1.0).contains(&args.fault_rate) {
-        anyhow::bail!("--fault-rate must be from 0 to 1, got {}", args.fault_rate);
-    }
     let config = MockConfig {
         records: args.records,
         seed: args.seed,
@@ -90,7 +100,12 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         latency: Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
         faults: args.faults,
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        write_timeout: Duration::from_millis(args.write_timeout_ms),
     };
+    // Before binding, so a bad option is a usage error and no URL is printed.
+    config.validate().context("invalid mock options")?;
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr()?;
@@ -101,16 +116,17 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         drop(url_out);
         let mut out = io::stderr().lock();
         writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" }, match &config.cbr_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() })?;
+        // Which credentials work, never what the password or a secret key is: this line lands in
+        // terminals, CI logs and bug reports.
         writeln!(
             out,
-            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic {}:{}{}",
+            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic auth configured (user {}){}",
             mock::OCP_CLUSTER_ID,
             mock::OCP_TENANT_ID,
-            args.ocp_user,
-            args.ocp_password,
-            if args.ocp_access_key.is_some() { " or AK/SK" } else { "" }
+            config.ocp_user,
+            match &config.ocp_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() }
         )?;
-        writeln!(out, "{} synthetic records per API (seed {}); Ctrl-C stops", config.records, config.seed)?;
+        writeln!(out, "{} synthetic records per API (seed {}); at most {} connections, {} ms for a request's headers; Ctrl-C stops", config.records, config.seed, config.max_connections, config.header_timeout.as_millis())?;
         out.flush()?;
         drop(out);
         mock::serve(listener, config, async {

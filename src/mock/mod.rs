@@ -11,6 +11,7 @@
 //! `INPROGRESS` and `RUNNING`, the others match themselves.
 
 pub mod data;
+mod server;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ use base64::Engine as _;
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
+use subtle::{Choice, ConstantTimeEq as _};
 
 pub use data::{CBR_PROJECT_ID, Dataset, OCP_CLUSTER_ID, OCP_TENANT_ID};
 
@@ -41,9 +44,20 @@ pub const CBR_PATH: &str = "/v3/{project_id}/operation-logs";
 /// Path of the OCP operation.
 pub const OCP_PATH: &str =
     "/api/v2/ob/clusters/{id}/tenants/{tenant_id}/backup/task/logBackupTasks";
-/// Request header that injects a fault into one request: `429`, `503`, `truncate`, `non-json`,
-/// or `latency=MILLISECONDS`.
+/// Request header that injects a fault into one authenticated request: `429`, `503`, `truncate`,
+/// `non-json`, or `latency=MILLISECONDS` (at most [`MAX_LATENCY`]).
 pub const FAULT_HEADER: &str = "x-mock-fault";
+/// The longest latency the mock injects, per request or configured: 30 s. Each delayed request
+/// holds one of [`MockConfig::max_connections`] slots, so an unbounded one would hold it as long
+/// as a client asked.
+pub const MAX_LATENCY: Duration = Duration::from_secs(30);
+/// Default of [`MockConfig::header_timeout`]: 10 s, ample for any real client on any network.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`MockConfig::write_timeout`]: 10 s without the client taking any of a response.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`MockConfig::max_connections`]: 512, half the usual 1,024-descriptor limit, so
+/// the mock runs out of slots before the process runs out of descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// How far a signed request's time (OCP `Date`, CBR `X-Sdk-Date`) may be from the mock's clock:
 /// 15 minutes, as OCP and the CBR API gateway allow.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -59,7 +73,7 @@ pub enum Fault {
     Truncate,
     /// An HTML page with status 200.
     NonJson,
-    /// The normal response, this much later.
+    /// The normal response, this much later (at most [`MAX_LATENCY`]).
     Latency(Duration),
 }
 
@@ -72,7 +86,13 @@ impl std::str::FromStr for Fault {
             "truncate" => Ok(Fault::Truncate),
             "non-json" => Ok(Fault::NonJson),
             other => match other.strip_prefix("latency=").map(str::parse::<u64>) {
-                Some(Ok(ms)) => Ok(Fault::Latency(Duration::from_millis(ms))),
+                Some(Ok(ms)) if Duration::from_millis(ms) <= MAX_LATENCY => {
+                    Ok(Fault::Latency(Duration::from_millis(ms)))
+                }
+                Some(Ok(ms)) => Err(format!(
+                    "latency={ms} is over the cap of {} ms",
+                    MAX_LATENCY.as_millis()
+                )),
                 _ => Err(format!(
                     "unknown fault {other:?}: expected 429, 503, truncate, non-json or latency=MS"
                 )),
@@ -98,12 +118,88 @@ pub struct MockConfig {
     pub ocp_password: Secret,
     /// OCP AK/SK pair accepted besides Basic.
     pub ocp_keys: Option<(String, Secret)>,
-    /// Latency added to every response.
+    /// Latency added to every authenticated response (at most [`MAX_LATENCY`]).
     pub latency: Duration,
-    /// Fraction of requests (0 to 1) that get one of `faults`.
+    /// Fraction of authenticated requests (0 to 1) that get one of `faults`.
     pub fault_rate: f64,
     /// Faults to choose from for that fraction, in turn.
     pub faults: Vec<Fault>,
+    /// Connections open at once (at least 1); one more waits in the listen queue until one
+    /// closes. Keep it below the process's descriptor limit (`ulimit -n`).
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long a keep-alive
+    /// connection may sit idle before its next request; the connection is closed after that.
+    pub header_timeout: Duration,
+    /// How long a response may wait for the client to take any of it (a client that pipelines
+    /// requests and never reads); the connection is closed after that.
+    pub write_timeout: Duration,
+}
+
+/// A [`MockConfig`] the mock cannot serve with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configured latency, or a latency fault, is over [`MAX_LATENCY`].
+    #[error("{what} of {} ms is over the cap of {} ms", .requested.as_millis(), MAX_LATENCY.as_millis())]
+    LatencyOverCap {
+        /// Which setting: `latency` or `latency fault`.
+        what: &'static str,
+        /// What it asked for.
+        requested: Duration,
+    },
+    /// `fault_rate` is not a fraction from 0 to 1.
+    #[error("the fault rate must be from 0 to 1, got {0}")]
+    FaultRate(f64),
+    /// `max_connections` is 0 (nothing could be served) or more than the mock can count.
+    #[error("max connections must be from 1 to {bound}, got {0}", bound = max_connections_bound())]
+    MaxConnections(usize),
+    /// `header_timeout` is zero: every request would time out.
+    #[error("the header timeout must be more than 0 ms")]
+    HeaderTimeout,
+    /// `write_timeout` is zero: every response that fills the socket would fail.
+    #[error("the write timeout must be more than 0 ms")]
+    WriteTimeout,
+}
+
+/// The most connections [`MockConfig::max_connections`] can allow (a semaphore's bound).
+fn max_connections_bound() -> usize {
+    tokio::sync::Semaphore::MAX_PERMITS.min(usize::try_from(u32::MAX).unwrap_or(usize::MAX))
+}
+
+impl MockConfig {
+    /// Checks the bounds [`start`] and [`serve`] rely on: latencies within [`MAX_LATENCY`], a
+    /// fault rate from 0 to 1, at least one connection, timeouts above zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.latency > MAX_LATENCY {
+            return Err(ConfigError::LatencyOverCap {
+                what: "latency",
+                requested: self.latency,
+            });
+        }
+        for fault in &self.faults {
+            if let Fault::Latency(requested) = *fault
+                && requested > MAX_LATENCY
+            {
+                return Err(ConfigError::LatencyOverCap {
+                    what: "latency fault",
+                    requested,
+                });
+            }
+        }
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err(ConfigError::FaultRate(self.fault_rate));
+        }
+        if !(1..=max_connections_bound()).contains(&self.max_connections) {
+            return Err(ConfigError::MaxConnections(self.max_connections));
+        }
+        if self.header_timeout.is_zero() {
+            return Err(ConfigError::HeaderTimeout);
+        }
+        if self.write_timeout.is_zero() {
+            return Err(ConfigError::WriteTimeout);
+        }
+        Ok(())
+    }
 }
 
 impl Default for MockConfig {
@@ -119,6 +215,9 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             fault_rate: 0.0,
             faults: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
         }
     }
 }
@@ -192,8 +291,10 @@ impl RunningMock {
     }
 }
 
-/// Binds `addr` (port 0 picks a free one) and serves in the background.
+/// Binds `addr` (port 0 picks a free one) and serves in the background. A `config` that fails
+/// [`MockConfig::validate`] is an [`std::io::ErrorKind::InvalidInput`] error, before binding.
 pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<RunningMock> {
+    config.validate().map_err(invalid_config)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -207,15 +308,27 @@ pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<Runn
     })
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes, then lets open requests finish. At most
+/// [`MockConfig::max_connections`] connections are open at once; one whose request headers take
+/// longer than [`MockConfig::header_timeout`], or whose client takes none of a response for
+/// [`MockConfig::write_timeout`], is closed. A `config` that fails
+/// [`MockConfig::validate`] is an [`std::io::ErrorKind::InvalidInput`] error.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: MockConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    config.validate().map_err(invalid_config)?;
+    let limits = server::Limits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        write_timeout: config.write_timeout,
+    };
+    server::run(listener, router(config), limits, shutdown).await
+}
+
+fn invalid_config(e: ConfigError) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
 }
 
 // ---- shared pieces ----
@@ -455,12 +568,21 @@ struct CbrPage<'a> {
     operation_logs: Vec<&'a OperationLog>,
 }
 
+/// Authentication comes before everything a request can ask for (a fault, a delay): a client
+/// without credentials gets its 401 at once, and cannot make the mock hold a slot for it.
 async fn cbr_handler(
     State(state): State<Arc<AppState>>,
     Path(project_id): Path<String>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if !cbr_authenticated(&state.config, &project_id, &headers, &uri) {
+        return cbr_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "Incorrect IAM authentication information: verify aksk or token failed.",
+        );
+    }
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let fault = match pick_fault(&state, &headers, n) {
         Ok(fault) => fault,
@@ -469,18 +591,11 @@ async fn cbr_handler(
     if state.config.latency > Duration::ZERO {
         tokio::time::sleep(state.config.latency).await;
     }
-    let normal = cbr_answer(&state, &project_id, &headers, &uri);
+    let normal = cbr_answer(&state, &project_id, &uri);
     with_fault(fault, false, normal).await
 }
 
-fn cbr_answer(state: &AppState, project_id: &str, headers: &HeaderMap, uri: &Uri) -> Response {
-    if !cbr_authenticated(&state.config, project_id, headers, uri) {
-        return cbr_error(
-            StatusCode::UNAUTHORIZED,
-            "APIGW.0301",
-            "Incorrect IAM authentication information: verify aksk or token failed.",
-        );
-    }
+fn cbr_answer(state: &AppState, project_id: &str, uri: &Uri) -> Response {
     let pairs = query_pairs(uri);
     match cbr_query(state, project_id, &pairs) {
         Ok(page) => to_json(StatusCode::OK, &page),
@@ -615,6 +730,7 @@ struct OcpPage<'a> {
     page: ocp::PageInfo,
 }
 
+/// Authentication first, as in [`cbr_handler`].
 async fn ocp_handler(
     State(state): State<Arc<AppState>>,
     Path((cluster, tenant)): Path<(String, String)>,
@@ -622,6 +738,9 @@ async fn ocp_handler(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if let Err(why) = ocp_authenticate(&state.config, &method, &headers, &uri) {
+        return ocp_error(StatusCode::UNAUTHORIZED, json!(10008), &why);
+    }
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let fault = match pick_fault(&state, &headers, n) {
         Ok(fault) => fault,
@@ -631,10 +750,7 @@ async fn ocp_handler(
         tokio::time::sleep(state.config.latency).await;
     }
     let started = std::time::Instant::now();
-    let normal = match ocp_authenticate(&state.config, &method, &headers, &uri) {
-        Err(why) => ocp_error(StatusCode::UNAUTHORIZED, json!(10008), &why),
-        Ok(()) => ocp_answer(&state, &cluster, &tenant, &uri, started),
-    };
+    let normal = ocp_answer(&state, &cluster, &tenant, &uri, started);
     with_fault(fault, true, normal).await
 }
 
@@ -745,8 +861,35 @@ fn within_clock_skew(sent: SystemTime) -> bool {
         .is_ok_and(|skew| skew <= MAX_CLOCK_SKEW)
 }
 
+/// Whether `given` is `expected`, in a time that depends on neither's content: both are hashed
+/// to 32 bytes first (so where they differ, and even whether their lengths do, does not show)
+/// and the digests compared with `subtle`. A `Choice`, so callers combine several comparisons
+/// with `&` rather than `&&`, whose early exit would tell which one failed.
+fn same_secret(given: &[u8], expected: &[u8]) -> Choice {
+    Sha256::digest(given)
+        .as_slice()
+        .ct_eq(Sha256::digest(expected).as_slice())
+}
+
+/// The message of every OCP credential mismatch (Spring Security's): a wrong user, a wrong
+/// password, an unknown access key and a wrong signature all read alike, so the answer does not
+/// tell which part of a guess was right.
+const OCP_BAD_CREDENTIALS: &str = "Bad credentials";
+
+/// An `Authorization` value split into its scheme and credentials (RFC 7235: the scheme is a
+/// token followed by a space, the credentials may be surrounded by more).
+fn auth_scheme(authorization: &str) -> (&str, &str) {
+    let authorization = authorization.trim();
+    match authorization.split_once(' ') {
+        Some((scheme, credentials)) => (scheme, credentials.trim()),
+        None => (authorization, ""),
+    }
+}
+
 /// An `X-Auth-Token`, or an `SDK-HMAC-SHA256` signature recomputed with the client's signer over
-/// what arrived (the gateway answers every failure alike, so this says only yes or no).
+/// what arrived (the gateway answers every failure alike, so this says only yes or no). The
+/// access key, the signature and the rest are all checked whatever fails first, so the time
+/// taken does not tell an unknown access key from a wrong signature.
 fn cbr_authenticated(
     config: &MockConfig,
     project_id: &str,
@@ -758,7 +901,7 @@ fn cbr_authenticated(
     let Some(parsed) = header("authorization").and_then(cbr_signer::parse_authorization) else {
         let token = header("x-auth-token").unwrap_or_default();
         return match &config.cbr_token {
-            Some(pinned) => token == pinned.expose(),
+            Some(pinned) => same_secret(token.as_bytes(), pinned.expose().as_bytes()).into(),
             None => !token.is_empty(),
         };
     };
@@ -786,17 +929,20 @@ fn cbr_authenticated(
         body: &[],
         date,
     };
-    parsed.access_key == *access_key
-        && fresh
-        && parsed
-            .signed_headers
-            .iter()
-            .any(|h| h == cbr_signer::DATE_HEADER)
-        && header("x-project-id").is_none_or(|p| p == project_id)
-        && cbr_signer::sign(secret.expose(), &input) == parsed.signature
+    let expected = cbr_signer::sign(secret.expose(), &input);
+    let keys = same_secret(parsed.access_key.as_bytes(), access_key.as_bytes())
+        & same_secret(parsed.signature.as_bytes(), expected.as_bytes());
+    let date_signed = parsed
+        .signed_headers
+        .iter()
+        .any(|h| h == cbr_signer::DATE_HEADER);
+    let project = header("x-project-id").is_none_or(|p| p == project_id);
+    bool::from(keys) & fresh & date_signed & project
 }
 
-/// Basic credentials, or an AK/SK signature recomputed with the client's signer over what arrived.
+/// Basic credentials (the scheme in any case, RFC 7235), or an AK/SK signature recomputed with
+/// the client's signer over what arrived. User and password, and access key and signature, are
+/// compared together in constant time and fail with one message, [`OCP_BAD_CREDENTIALS`].
 fn ocp_authenticate(
     config: &MockConfig,
     method: &Method,
@@ -809,39 +955,41 @@ fn ocp_authenticate(
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     };
-    let authorization = header("authorization");
-    if let Some(encoded) = authorization.strip_prefix("Basic ") {
+    let (scheme, credentials) = auth_scheme(header("authorization"));
+    if scheme.eq_ignore_ascii_case("Basic") {
         let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
+            .decode(credentials)
             .unwrap_or_default();
-        let expected = format!("{}:{}", config.ocp_user, config.ocp_password.expose());
-        return if decoded == expected.as_bytes() {
+        // RFC 7617: the user ends at the first colon; no colon, no password, no match.
+        let (user, password, colon) = match decoded.iter().position(|&b| b == b':') {
+            Some(at) => (&decoded[..at], &decoded[at + 1..], true),
+            None => (&decoded[..], &[][..], false),
+        };
+        let matches = same_secret(user, config.ocp_user.as_bytes())
+            & same_secret(password, config.ocp_password.expose().as_bytes());
+        return if colon & bool::from(matches) {
             Ok(())
         } else {
-            Err("Bad credentials".into())
+            Err(OCP_BAD_CREDENTIALS.into())
         };
     }
-    let Some(rest) = authorization
-        .strip_prefix(signer::AUTH_SCHEME)
-        .map(str::trim)
-    else {
+    if !scheme.eq_ignore_ascii_case(signer::AUTH_SCHEME) {
         return Err("Full authentication is required to access this resource".into());
-    };
-    let Some((access_key, signature)) = rest.split_once(':') else {
+    }
+    let Some((access_key, signature)) = credentials.split_once(':') else {
         return Err("Malformed OCP-ACCESS-KEY-HMACSHA1 authorization".into());
     };
-    let Some((expected_key, secret)) = &config.ocp_keys else {
-        return Err("AK/SK authentication is not enabled".into());
-    };
-    if access_key != expected_key {
-        return Err("Unknown access key".into());
-    }
+    // The Date before the keys: what is wrong with it says nothing about them.
     let date = header("date");
     let sent = httpdate::parse_http_date(date)
         .map_err(|_| "Missing or malformed Date header".to_owned())?;
     if !within_clock_skew(sent) {
         return Err("The Date header is more than 15 minutes from the server's clock".into());
     }
+    // Without configured keys every access key is unknown, and reads so.
+    let Some((expected_key, secret)) = &config.ocp_keys else {
+        return Err(OCP_BAD_CREDENTIALS.into());
+    };
     let ocp_headers: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(name, _)| name.as_str().starts_with("x-ocp-"))
@@ -857,9 +1005,58 @@ fn ocp_authenticate(
         host: header("host"),
         ocp_headers: &ocp_headers,
     };
-    if signer::sign(secret.expose(), &input) == signature {
+    let expected = signer::sign(secret.expose(), &input);
+    let matches = same_secret(access_key.as_bytes(), expected_key.as_bytes())
+        & same_secret(signature.as_bytes(), expected.as_bytes());
+    if bool::from(matches) {
         Ok(())
     } else {
-        Err("The signature does not match".into())
+        Err(OCP_BAD_CREDENTIALS.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_secret_is_equality_of_bytes() {
+        let yes = |a: &str, b: &str| bool::from(same_secret(a.as_bytes(), b.as_bytes()));
+        assert!(yes("s3cret", "s3cret"));
+        assert!(yes("", ""));
+        assert!(!yes("s3cret", "t3cret"), "first byte differs");
+        assert!(!yes("s3cret", "s3creu"), "last byte differs");
+        assert!(!yes("s3cret", "s3cret-and-more"), "a prefix");
+        assert!(!yes("s3cret-and-more", "s3cret"), "longer than expected");
+        assert!(!yes("", "s3cret"), "empty");
+        assert!(!yes("S3CRET", "s3cret"), "case matters");
+    }
+
+    #[test]
+    fn auth_scheme_splits_at_the_first_space() {
+        assert_eq!(auth_scheme("Basic YWJj"), ("Basic", "YWJj"));
+        assert_eq!(auth_scheme("  basic   YWJj  "), ("basic", "YWJj"));
+        assert_eq!(auth_scheme("Basic"), ("Basic", ""));
+        assert_eq!(auth_scheme(""), ("", ""));
+        assert_eq!(
+            auth_scheme("OCP-ACCESS-KEY-HMACSHA1 ak:c2ln"),
+            ("OCP-ACCESS-KEY-HMACSHA1", "ak:c2ln")
+        );
+    }
+
+    #[test]
+    fn latency_faults_are_capped() {
+        assert_eq!(
+            "latency=30000".parse::<Fault>(),
+            Ok(Fault::Latency(MAX_LATENCY))
+        );
+        assert!("latency=30001".parse::<Fault>().is_err());
+        assert!("latency=18446744073709551615".parse::<Fault>().is_err());
+        assert!("latency=-1".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn the_default_config_is_valid() {
+        assert_eq!(MockConfig::default().validate(), Ok(()));
     }
 }

@@ -791,3 +791,646 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
     plain.stop().await.expect("stops");
     server.stop().await.expect("stops");
 }
+
+// ---- hostile clients (issue 9, items 13-15) ----
+
+/// The longest any step below waits for the mock. Generous, so a loaded machine does not fail
+/// these tests; only a mock that never answers (or holds a connection forever) does.
+const BOUND: Duration = Duration::from_secs(20);
+
+const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+
+/// A request line and headers without the blank line that ends them: the mock waits for more.
+fn half_request() -> String {
+    format!(
+        "GET /v3/{}/operation-logs HTTP/1.1\r\nHost: mock\r\nX-Auth-Token: t\r\n",
+        mock::CBR_PROJECT_ID
+    )
+}
+
+async fn half_sent(addr: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt as _;
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    stream
+        .write_all(half_request().as_bytes())
+        .await
+        .expect("writes");
+    stream
+}
+
+/// Whether the mock closes `stream` within [`BOUND`] (whatever it sends before closing).
+async fn closed_by_mock(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut sink = Vec::new();
+    tokio::time::timeout(BOUND, stream.read_to_end(&mut sink))
+        .await
+        .is_ok()
+}
+
+/// Whether the mock has already closed `stream`, without waiting: the end of the stream (or a
+/// reset) is there to read now.
+fn already_closed(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` from `stream`; returns its status.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> u16 {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 8192];
+    let read = async {
+        loop {
+            let n = stream.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "closed mid-response: {received:?}");
+            received.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&received);
+            let Some(end) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .expect("content-length");
+            if received.len() >= end + 4 + length {
+                return text[9..12].parse::<u16>().expect("status");
+            }
+        }
+    };
+    tokio::time::timeout(BOUND, read)
+        .await
+        .expect("a response within the bound")
+}
+
+#[tokio::test]
+async fn half_sent_requests_are_dropped_and_real_requests_are_served_again() {
+    // Regression: the mock had no header-read timeout, so a half-sent request held its
+    // connection (and a descriptor) forever.
+    let server = start(MockConfig {
+        max_connections: 4,
+        header_timeout: Duration::from_millis(200),
+        ..config(3)
+    })
+    .await;
+    let mut hostile = Vec::new();
+    for _ in 0..12 {
+        hostile.push(half_sent(server.addr()).await);
+    }
+    // Three times the cap: the real request waits behind them and is served once they are gone.
+    let response = http()
+        .get(cbr_url(&server, ""))
+        .header("X-Auth-Token", "t")
+        .timeout(BOUND)
+        .send()
+        .await
+        .expect("served once the half-sent requests are dropped");
+    assert_eq!(response.status().as_u16(), 200);
+    let closed = futures::future::join_all(hostile.iter_mut().map(closed_by_mock)).await;
+    assert!(
+        closed.iter().all(|c| *c),
+        "every half-sent request is dropped: {closed:?}"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_connection_over_the_cap_waits_for_a_free_slot() {
+    let server = start(MockConfig {
+        max_connections: 1,
+        header_timeout: Duration::from_millis(300),
+        ..config(1)
+    })
+    .await;
+    let hostile = half_sent(server.addr()).await;
+    let mut real = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let request = half_request() + "\r\n";
+        real.write_all(request.as_bytes()).await.expect("writes");
+    }
+    assert_eq!(read_response(&mut real).await, 200);
+    // The only slot was the half-sent connection's: the real one was answered only after the mock
+    // had closed that one (a FIN on loopback is there to read before the next answer arrives).
+    assert!(already_closed(&hostile), "answered while the cap was full");
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let server = start(MockConfig {
+        header_timeout: Duration::from_millis(200),
+        ..config(1)
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let request = half_request() + "\r\n";
+        stream.write_all(request.as_bytes()).await.expect("writes");
+    }
+    assert_eq!(read_response(&mut stream).await, 200);
+    assert!(
+        closed_by_mock(&mut stream).await,
+        "a keep-alive connection with no next request is closed"
+    );
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_loses_its_slot() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = start(MockConfig {
+        max_connections: 1,
+        write_timeout: Duration::from_millis(200),
+        ..config(2000)
+    })
+    .await;
+    // 40 requests for 1,000-record pages (about 30 MB of answers) sent at once and never read:
+    // far more than the socket buffers hold, so the mock's writes stall.
+    let mut hog = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connects");
+    let request = format!(
+        "GET /v3/{}/operation-logs?limit=1000 HTTP/1.1\r\nHost: mock\r\nX-Auth-Token: t\r\n\r\n",
+        mock::CBR_PROJECT_ID
+    );
+    hog.write_all(request.repeat(40).as_bytes())
+        .await
+        .expect("writes");
+    // The hog holds the only slot; the real request is served once its stalled write gives up.
+    let response = http()
+        .get(cbr_url(&server, "?limit=1"))
+        .header("X-Auth-Token", "t")
+        .timeout(BOUND)
+        .send()
+        .await
+        .expect("served once the stalled connection is closed");
+    assert_eq!(response.status().as_u16(), 200);
+    drop(hog);
+    server.stop().await.expect("stops");
+}
+
+#[test]
+fn half_sent_requests_cannot_exhaust_the_descriptors() {
+    // The issue's case, scaled down: more half-sent requests than the process has descriptors.
+    // Before the cap the mock accepted until `accept` failed with EMFILE, and the real request
+    // timed out.
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -n 64 && exec "$0" "$@""#,
+            BIN,
+            "mock",
+            "--addr",
+            "127.0.0.1:0",
+            "--records",
+            "3",
+            "--max-connections",
+            "24",
+            "--header-timeout-ms",
+            "200",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut url)
+        .expect("URL line");
+    let addr: SocketAddr = url
+        .trim()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let status = runtime.block_on(async {
+        let mut hostile = Vec::new();
+        for _ in 0..100 {
+            hostile.push(half_sent(addr).await);
+        }
+        let response = http()
+            .get(format!(
+                "http://{addr}/v3/{}/operation-logs",
+                mock::CBR_PROJECT_ID
+            ))
+            .header("X-Auth-Token", "t")
+            .timeout(BOUND)
+            .send()
+            .await;
+        drop(hostile);
+        response.map(|r| r.status().as_u16())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status.expect("a real request is served"), 200);
+}
+
+#[tokio::test]
+async fn faults_and_delays_come_only_after_authentication() {
+    // Regression: `x-mock-fault` (and the configured faults) worked without credentials.
+    let server = start(config(2)).await;
+    let always = start(MockConfig {
+        fault_rate: 1.0,
+        faults: vec![Fault::NonJson],
+        ..config(2)
+    })
+    .await;
+    for fault in ["non-json", "429", "503", "truncate", "latency=30000"] {
+        let (status, body) = checked(
+            Api::Cbr,
+            reqwest_with_fault(fault)
+                .get(cbr_url(&server, ""))
+                .timeout(BOUND),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (401, Some("APIGW.0301")),
+            "cbr {fault}"
+        );
+        let (status, body) = checked(
+            Api::Ocp,
+            reqwest_with_fault(fault)
+                .get(ocp_url(&server, ""))
+                .basic_auth("admin", Some("wrong"))
+                .timeout(BOUND),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_i64()),
+            (401, Some(10008)),
+            "ocp {fault}"
+        );
+    }
+    let (status, _) = checked(Api::Cbr, http().get(cbr_url(&always, ""))).await;
+    assert_eq!(status, 401, "a configured fault waits for credentials too");
+    let (status, _) = checked(Api::Ocp, http().get(ocp_url(&always, ""))).await;
+    assert_eq!(status, 401);
+    // With credentials the fault still applies.
+    let html = http()
+        .get(ocp_url(&always, ""))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        html.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/html")
+    );
+    for server in [server, always] {
+        server.stop().await.expect("stops");
+    }
+}
+
+#[tokio::test]
+async fn injected_latency_is_capped() {
+    assert_eq!(
+        "latency=30000".parse::<Fault>(),
+        Ok(Fault::Latency(mock::MAX_LATENCY))
+    );
+    let over = "latency=30001".parse::<Fault>().expect_err("over the cap");
+    assert!(over.contains("cap of 30000 ms"), "{over}");
+    let server = start(config(1)).await;
+    let (status, body) = checked(
+        Api::Cbr,
+        reqwest_with_fault("latency=18446744073709551615")
+            .get(cbr_url(&server, ""))
+            .header("X-Auth-Token", "t")
+            .timeout(BOUND),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("cap of 30000 ms")),
+        "{body}"
+    );
+    let (status, body) = checked(
+        Api::Ocp,
+        reqwest_with_fault("latency=30001")
+            .get(ocp_url(&server, ""))
+            .basic_auth("admin", Some("admin"))
+            .timeout(BOUND),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    server.stop().await.expect("stops");
+    // A configuration the mock cannot serve with does not start.
+    let over_cap = Duration::from_millis(30_001);
+    for (bad, says) in [
+        (
+            MockConfig {
+                latency: over_cap,
+                ..config(1)
+            },
+            "latency of 30001 ms is over the cap of 30000 ms",
+        ),
+        (
+            MockConfig {
+                faults: vec![Fault::Latency(over_cap)],
+                fault_rate: 0.5,
+                ..config(1)
+            },
+            "latency fault of 30001 ms",
+        ),
+        (
+            MockConfig {
+                max_connections: 0,
+                ..config(1)
+            },
+            "max connections must be from 1",
+        ),
+        (
+            MockConfig {
+                header_timeout: Duration::ZERO,
+                ..config(1)
+            },
+            "header timeout",
+        ),
+        (
+            MockConfig {
+                write_timeout: Duration::ZERO,
+                ..config(1)
+            },
+            "write timeout",
+        ),
+        (
+            MockConfig {
+                fault_rate: 1.5,
+                ..config(1)
+            },
+            "fault rate",
+        ),
+    ] {
+        let err = mock::start(SocketAddr::from(([127, 0, 0, 1], 0)), bad)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
+/// Runs the binary with `args`; fails the test if it is still running after [`BOUND`] (a mock
+/// that started serving instead of refusing its options).
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} is still running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn mock_options_over_their_bounds_are_usage_errors() {
+    for (args, says) in [
+        (
+            &["--latency-ms", "30001"][..],
+            "latency of 30001 ms is over the cap of 30000 ms",
+        ),
+        (&["--fault", "latency=30001"][..], "cap of 30000 ms"),
+        (&["--max-connections", "0"][..], "max connections"),
+        (&["--header-timeout-ms", "0"][..], "header timeout"),
+        (&["--write-timeout-ms", "0"][..], "write timeout"),
+        (&["--fault-rate", "2"][..], "fault rate"),
+    ] {
+        let out = run_bounded(&[&["mock", "--addr", "127.0.0.1:0"][..], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no URL for a mock that does not start"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_basic_scheme_is_matched_in_any_case() {
+    use base64::Engine as _;
+    let server = start(config(1)).await;
+    let credentials = base64::engine::general_purpose::STANDARD.encode("admin:admin");
+    for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+        let (status, _) = checked(
+            Api::Ocp,
+            http()
+                .get(ocp_url(&server, ""))
+                .header("authorization", format!("{scheme} {credentials}")),
+        )
+        .await;
+        assert_eq!(status, 200, "{scheme}");
+    }
+    let (status, _) = checked(
+        Api::Ocp,
+        http()
+            .get(ocp_url(&server, ""))
+            .header("authorization", format!("Basic   {credentials} ")),
+    )
+    .await;
+    assert_eq!(status, 200, "spaces around the credentials");
+    server.stop().await.expect("stops");
+}
+
+/// A 401 body without what changes from one response to the next (trace id, time).
+fn without_volatile(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        for key in ["traceId", "timestamp", "request_id"] {
+            object.remove(key);
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn every_credential_mismatch_reads_alike() {
+    use base64::Engine as _;
+    // Regression: OCP answered "Unknown access key" to one and "The signature does not match" to
+    // the other, telling a guesser which half was right.
+    let server = start(MockConfig {
+        cbr_keys: Some((AK.into(), Secret::new(SK))),
+        cbr_token: Some(Secret::new("right")),
+        ..config(1)
+    })
+    .await;
+    let url = reqwest::Url::parse(&ocp_url(&server, "")).expect("url");
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let host = server.addr().to_string();
+    let input = SigningInput {
+        method: "GET",
+        path: url.path(),
+        query: "",
+        body: &[],
+        content_type: "",
+        date: &date,
+        host: &host,
+        ocp_headers: &[],
+    };
+    let mut ocp_bodies = Vec::new();
+    for (what, authorization) in [
+        (
+            "unknown access key",
+            signer::authorization("other-ak", SK, &input),
+        ),
+        (
+            "wrong signature",
+            signer::authorization(AK, "not-the-secret", &input),
+        ),
+        (
+            "wrong user",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("root:admin")
+            ),
+        ),
+        (
+            "wrong password",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("admin:nope")
+            ),
+        ),
+    ] {
+        let (status, body) = checked(
+            Api::Ocp,
+            http()
+                .get(url.clone())
+                .header("date", &date)
+                .header("authorization", authorization),
+        )
+        .await;
+        assert_eq!(status, 401, "{what}");
+        ocp_bodies.push((what, without_volatile(body)));
+    }
+    for (what, body) in &ocp_bodies[1..] {
+        assert_eq!(
+            body, &ocp_bodies[0].1,
+            "{what} reads like an unknown access key"
+        );
+    }
+
+    let cbr_url = reqwest::Url::parse(&cbr_url(&server, "")).expect("url");
+    let sdk_date = backup_task_api::cbr::signer::sdk_date(std::time::SystemTime::now());
+    let cbr_input = backup_task_api::cbr::signer::SigningInput {
+        method: "GET",
+        path: cbr_url.path(),
+        query: "",
+        headers: &[],
+        body: &[],
+        date: &sdk_date,
+    };
+    let mut cbr_bodies = Vec::new();
+    for (what, header, value) in [
+        (
+            "unknown access key",
+            "authorization",
+            backup_task_api::cbr::signer::authorization("other-ak", SK, &cbr_input),
+        ),
+        (
+            "wrong signature",
+            "authorization",
+            backup_task_api::cbr::signer::authorization(AK, "not-the-secret", &cbr_input),
+        ),
+        ("wrong token", "x-auth-token", "wrong".to_owned()),
+    ] {
+        let (status, body) = checked(
+            Api::Cbr,
+            http()
+                .get(cbr_url.clone())
+                .header("x-sdk-date", &sdk_date)
+                .header(header, value),
+        )
+        .await;
+        assert_eq!(status, 401, "{what}");
+        cbr_bodies.push((what, without_volatile(body)));
+    }
+    for (what, body) in &cbr_bodies[1..] {
+        assert_eq!(
+            body, &cbr_bodies[0].1,
+            "{what} reads like an unknown access key"
+        );
+    }
+    server.stop().await.expect("stops");
+}
+
+#[test]
+fn the_startup_banner_names_no_password_or_secret() {
+    // Regression: the banner printed `Basic admin:PASSWORD`.
+    use std::io::BufRead as _;
+    let secrets = ["pw-9f3a61", "osk-77b1c2", "tok-51c2d3", "csk-0d4e5f"];
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "mock",
+            "--addr",
+            "127.0.0.1:0",
+            "--records",
+            "1",
+            "--ocp-password",
+            secrets[0],
+            "--ocp-access-key",
+            "ocp-ak",
+            "--ocp-secret-key",
+            secrets[1],
+            "--cbr-token",
+            secrets[2],
+            "--cbr-access-key",
+            "cbr-ak",
+            "--cbr-secret-key",
+            secrets[3],
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mock starts");
+    let mut banner = String::new();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    while !banner.contains("Ctrl-C stops") {
+        if stderr.read_line(&mut banner).expect("reads") == 0 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.contains("Basic auth configured (user admin)"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("ocp-ak") && banner.contains("cbr-ak"),
+        "{banner}"
+    );
+    for secret in secrets {
+        assert!(!banner.contains(secret), "{secret} in {banner}");
+    }
+}

@@ -51,6 +51,28 @@ pub enum Error {
         body: VendorError,
     },
 
+    /// The server answered with a redirect, which the clients never follow: credentials must not
+    /// go to wherever a `Location` points, and neither API redirects a list call.
+    #[error("HTTP {status}: the server redirects to {}; redirects are not followed, so the credentials are not sent there (is the endpoint right?)", location.as_deref().map_or_else(|| "nowhere (no Location header)".into(), |l| format!("{l:?}")))]
+    Redirect {
+        /// The 3xx status.
+        status: StatusCode,
+        /// The `Location` header, when there was one (lossily decoded to text).
+        location: Option<String>,
+    },
+
+    /// The response body passed the client's limit (`with_max_body_bytes`); it was not read
+    /// further.
+    #[error(
+        "the HTTP {status} response body is larger than the limit of {limit} bytes (raise it with with_max_body_bytes or --max-body-bytes)"
+    )]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The status of the response.
+        status: StatusCode,
+    },
+
     /// The body does not decode into the expected type.
     #[error("{} body does not decode at {path}: {message} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()))]
     Decode {
@@ -85,6 +107,7 @@ impl Error {
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
             Error::Page { source, .. } => source.status(),
+            Error::Redirect { status, .. } | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::InvalidRequest(_) => None,
         }
     }
@@ -96,7 +119,11 @@ impl Error {
             Error::Api { status, .. } => RETRY_STATUSES.contains(&status.as_u16()),
             Error::Transport { .. } => true,
             Error::Page { source, .. } => source.is_retryable(),
-            Error::InvalidRequest(_) | Error::Unsuccessful { .. } | Error::Decode { .. } => false,
+            Error::InvalidRequest(_)
+            | Error::Unsuccessful { .. }
+            | Error::Decode { .. }
+            | Error::Redirect { .. }
+            | Error::BodyTooLarge { .. } => false,
         }
     }
 
@@ -126,6 +153,20 @@ impl Error {
             message,
             excerpt: excerpt(bytes),
         }
+    }
+
+    /// What the exchange itself says went wrong, whatever the generated client made of the
+    /// response it was handed: a body over the limit (it got an empty stand-in), or a redirect
+    /// (it got the 3xx as an unexpected status). Checked first by both clients.
+    pub(crate) fn from_exchange(exchange: &Exchange) -> Option<Error> {
+        let status = exchange.status?;
+        if let Some(limit) = exchange.body_too_large {
+            return Some(Error::BodyTooLarge { limit, status });
+        }
+        status.is_redirection().then(|| Error::Redirect {
+            status,
+            location: exchange.location.as_deref().map(excerpt_str),
+        })
     }
 
     pub(crate) fn transport(source: reqwest::Error, exchange: &Exchange) -> Error {
@@ -185,9 +226,13 @@ impl fmt::Display for VendorError {
 
 /// The start of a body, as text, for error messages.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    excerpt_str(&String::from_utf8_lossy(bytes))
+}
+
+/// The start of a text, for error messages.
+fn excerpt_str(text: &str) -> String {
     let mut cut: String = text.chars().take(EXCERPT_CHARS).collect();
-    if text.chars().count() > EXCERPT_CHARS {
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
         cut.push_str("...");
     }
     cut

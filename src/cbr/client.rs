@@ -137,6 +137,7 @@ impl ClientBuilder {
             reqwest,
             Inner {
                 retry: self.retry,
+                max_body_bytes: self.http.max_body_bytes,
                 signing,
             },
         );
@@ -371,6 +372,9 @@ impl<'a> ListOpLogs<'a> {
             call = call.offset(i32::try_from(v).unwrap_or(i32::MAX));
         }
         let (result, exchange) = retry::observed(call.send(), capture_body).await;
+        if let Some(error) = Error::from_exchange(&exchange) {
+            return Err(error);
+        }
         match result {
             Ok(page) => Ok((page.into_inner(), exchange.body)),
             Err(error) => Err(map_error(error, &exchange).await),

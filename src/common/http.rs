@@ -10,6 +10,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The user agent unless the caller sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("backup-task-api/", env!("CARGO_PKG_VERSION"));
+/// The largest response body read unless the caller sets another: 32 MiB, some 40 times a full
+/// 1,000-record CBR page (about 800 KiB), so no real page comes near it, while a server that
+/// sends an endless or enormous body is cut off long before it costs real memory.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The transport and retry setters both clients' builders have; expands inside an `impl` of a
 /// builder with `http: HttpSettings` and `retry: RetryPolicy` fields.
@@ -33,6 +37,16 @@ macro_rules! transport_setters {
             self
         }
 
+        /// The largest response body read, in bytes (default
+        /// [`DEFAULT_MAX_BODY_BYTES`](crate::common::http::DEFAULT_MAX_BODY_BYTES), 32 MiB). A
+        /// larger body fails the call with
+        /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) as soon as its `Content-Length`
+        /// or the bytes read so far pass the limit; nothing more of it is read.
+        pub fn with_max_body_bytes(mut self, limit: u64) -> Self {
+            self.http.max_body_bytes = limit;
+            self
+        }
+
         /// How to retry throttled and failed requests
         /// ([`RetryPolicy::disabled`](crate::common::retry::RetryPolicy::disabled) to switch off).
         pub fn with_retry(mut self, retry: crate::common::retry::RetryPolicy) -> Self {
@@ -52,6 +66,8 @@ pub struct HttpSettings {
     pub timeout: Duration,
     /// `User-Agent` header.
     pub user_agent: String,
+    /// The largest response body read, in bytes.
+    pub max_body_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -60,6 +76,7 @@ impl Default for HttpSettings {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -75,6 +92,11 @@ pub(crate) fn sensitive_header(value: &str) -> Result<HeaderValue, String> {
 
 /// Builds the reqwest client. Installs the pure-Rust ring crypto provider for rustls once per
 /// process (a provider the application installed first wins).
+///
+/// Redirects are never followed. reqwest strips only `Authorization` and `Cookie` when it follows
+/// one to another host, so CBR's `X-Auth-Token` and `X-Security-Token` would go wherever a
+/// `Location` pointed; neither API redirects a list call, so a 3xx is returned as it came and the
+/// clients report it as [`Error::Redirect`](crate::Error::Redirect).
 pub(crate) fn build_client(
     settings: &HttpSettings,
     default_headers: Vec<(HeaderName, HeaderValue)>,
@@ -87,6 +109,7 @@ pub(crate) fn build_client(
         .timeout(settings.timeout)
         .user_agent(settings.user_agent.clone())
         .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
 }
 

@@ -121,6 +121,7 @@ impl ClientBuilder {
             reqwest,
             Inner {
                 retry: self.retry,
+                max_body_bytes: self.http.max_body_bytes,
                 signing,
             },
         );
@@ -280,6 +281,9 @@ impl<'a> ListLogBackupTasks<'a> {
             call = call.size(i32::try_from(v).unwrap_or(i32::MAX));
         }
         let (result, exchange) = retry::observed(call.send(), capture_body).await;
+        if let Some(error) = Error::from_exchange(&exchange) {
+            return Err(error);
+        }
         match result {
             Ok(response) => {
                 let status = response.status();

@@ -6,12 +6,17 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::common::retry::{Exchange, RETRY_STATUSES};
+use crate::common::terminal::Escaped;
 use crate::{cbr, ocp};
 
 /// Longest body excerpt an error carries.
 const EXCERPT_CHARS: usize = 200;
 
 /// What went wrong calling CBR or OCP.
+///
+/// `Display` escapes every text that came from the server (vendor codes and messages, decode
+/// messages, body excerpts, a redirect's `Location`), with [`Escaped`] or as a quoted `{:?}`,
+/// so printing an error cannot drive a terminal; the fields keep the text exactly as it came.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -74,7 +79,7 @@ pub enum Error {
     },
 
     /// The body does not decode into the expected type.
-    #[error("{} body does not decode at {path}: {message} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()))]
+    #[error("{} body does not decode at {path}: {} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()), Escaped(message))]
     Decode {
         /// The status of the response, when known.
         status: Option<StatusCode>,
@@ -199,26 +204,32 @@ impl fmt::Display for VendorError {
                 write!(
                     f,
                     "{}: {}",
-                    body.code().unwrap_or("(no code)"),
-                    body.message().unwrap_or("(no message)")
+                    Escaped(body.code().unwrap_or("(no code)")),
+                    Escaped(body.message().unwrap_or("(no message)"))
                 )?;
                 if let Some(id) = &body.request_id {
-                    write!(f, " (request_id {id})")?;
+                    write!(f, " (request_id {})", Escaped(id))?;
                 }
                 Ok(())
             }
             VendorError::Ocp(envelope) => {
                 let error = &envelope.error;
-                write!(f, "{}: {}", error.code, error.message)?;
+                write!(
+                    f,
+                    "{}: {}",
+                    Escaped(&error.code.to_string()),
+                    Escaped(&error.message)
+                )?;
                 if let Some(debug) = &error.debug_message {
-                    write!(f, " ({debug})")?;
+                    write!(f, " ({})", Escaped(debug))?;
                 }
                 if let Some(trace) = &envelope.trace_id {
-                    write!(f, " [traceId {trace}]")?;
+                    write!(f, " [traceId {}]", Escaped(trace))?;
                 }
                 Ok(())
             }
             VendorError::Unparsed { excerpt } if excerpt.is_empty() => f.write_str("(empty body)"),
+            // `{:?}` escapes every control (C0, C1, bidi) already.
             VendorError::Unparsed { excerpt } => write!(f, "unrecognised body: {excerpt:?}"),
         }
     }

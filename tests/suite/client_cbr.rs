@@ -1081,3 +1081,35 @@ async fn an_endless_body_is_cut_off_at_the_limit_whatever_its_framing() {
         .expect_err("100 bytes of an unfinished page");
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn server_text_in_an_error_is_escaped_when_shown_and_exact_when_read() {
+    let message = "quota\r\x1b[2Kall good\nerror: forged \u{9b}31m";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error_code": "BackupService.9900\x1b]0;t\x07", "error_msg": message, "request_id": "r\r1"}),
+        ))
+        .mount(&server)
+        .await;
+    let error = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("400");
+    let shown = error.to_string();
+    assert!(
+        !shown.chars().any(|c| c.is_control()),
+        "a control character reached the text: {shown:?}"
+    );
+    assert!(
+        shown.contains(r"quota\r\x1b[2Kall good\nerror: forged \u{9b}31m"),
+        "{shown}"
+    );
+    assert!(shown.contains(r"BackupService.9900\x1b]0;t\x07"), "{shown}");
+    assert!(shown.contains(r"(request_id r\r1)"), "{shown}");
+    match error.vendor() {
+        Some(VendorError::Cbr(body)) => assert_eq!(body.message(), Some(message)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -78,6 +78,18 @@ pub enum Error {
         status: StatusCode,
     },
 
+    /// A paged listing stopped because the server's paging does not advance: following it would
+    /// repeat the same page without end.
+    #[error("paging does not advance: page {page} {reason}; stopped after {records} record(s)")]
+    PagingStalled {
+        /// 1-based number of the page that did not advance (its records were not delivered).
+        page: u64,
+        /// Records the stream had delivered before it.
+        records: u64,
+        /// How the page failed to advance.
+        reason: Stall,
+    },
+
     /// The body does not decode into the expected type.
     #[error("{} body does not decode at {path}: {} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()), Escaped(message))]
     Decode {
@@ -113,7 +125,7 @@ impl Error {
             Error::Transport { source, .. } => source.status(),
             Error::Page { source, .. } => source.status(),
             Error::Redirect { status, .. } | Error::BodyTooLarge { status, .. } => Some(*status),
-            Error::InvalidRequest(_) => None,
+            Error::InvalidRequest(_) | Error::PagingStalled { .. } => None,
         }
     }
 
@@ -128,7 +140,8 @@ impl Error {
             | Error::Unsuccessful { .. }
             | Error::Decode { .. }
             | Error::Redirect { .. }
-            | Error::BodyTooLarge { .. } => false,
+            | Error::BodyTooLarge { .. }
+            | Error::PagingStalled { .. } => false,
         }
     }
 
@@ -178,6 +191,39 @@ impl Error {
         Error::Transport {
             source,
             attempts: exchange.attempts.max(1),
+        }
+    }
+}
+
+/// How a paged listing failed to advance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stall {
+    /// The page held exactly the records of the page before: the server ignores the offset or
+    /// page number the client sent.
+    RepeatedRecords,
+    /// OCP reported the same page number as for the page before.
+    RepeatedPageNumber {
+        /// The page number the server reported twice.
+        number: i64,
+    },
+    /// The next page would start past the largest offset or page number the API takes.
+    CursorLimit,
+}
+
+impl fmt::Display for Stall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stall::RepeatedRecords => f.write_str(
+                "holds the same records as the page before (the server ignores the offset or page it was sent)",
+            ),
+            Stall::RepeatedPageNumber { number } => write!(
+                f,
+                "is reported as page number {number} again (the server ignores the page it was sent)"
+            ),
+            Stall::CursorLimit => f.write_str(
+                "would start past the largest offset or page number the API takes (2147483647)",
+            ),
         }
     }
 }

@@ -76,9 +76,10 @@ impl Respond for Dataset {
         let offset = get("offset").unwrap_or(0);
         let limit = get("limit").unwrap_or(1000).min(self.cap);
         let logs: Vec<Value> = (offset..self.total.min(offset + limit)).map(log).collect();
-        // `count` is the total here; the client must not depend on it either way.
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"count": self.total, "operation_logs": logs}))
+        // `count` is the total here (as far as CBR's int32 goes); the client must not depend on
+        // it either way.
+        let count = self.total.min(i32::MAX as usize);
+        ResponseTemplate::new(200).set_body_json(json!({"count": count, "operation_logs": logs}))
     }
 }
 
@@ -1080,6 +1081,89 @@ async fn an_endless_body_is_cut_off_at_the_limit_whatever_its_framing() {
         .await
         .expect_err("100 bytes of an unfinished page");
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+}
+
+/// Answers every request with the same full page of `n` records, whatever the offset.
+struct IgnoresOffset {
+    n: usize,
+}
+
+impl Respond for IgnoresOffset {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(page((0..self.n).map(log).collect()))
+    }
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_ends_with_a_clear_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(IgnoresOffset { n: 3 })
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(3)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "the first page's 3 records, then the error");
+    assert!(items[..3].iter().all(Result::is_ok));
+    match &items[3] {
+        Err(
+            error @ Error::PagingStalled {
+                page: 2,
+                records: 3,
+                reason: backup_task_api::Stall::RepeatedRecords,
+            },
+        ) => assert!(
+            error.to_string().contains("paging does not advance"),
+            "{error}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn paging_ends_where_the_offset_cannot_go_further() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: i32::MAX as usize + 10,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let start = i32::MAX as u32 - 2;
+    let items: Vec<_> = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .offset(start)
+        .limit(3)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "one full page, then the error: {items:?}");
+    assert!(
+        matches!(
+            items[3],
+            Err(Error::PagingStalled {
+                page: 2,
+                records: 3,
+                reason: backup_task_api::Stall::CursorLimit,
+            })
+        ),
+        "{:?}",
+        items[3]
+    );
+    let error = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .offset(i32::MAX as u32 + 1)
+        .send()
+        .await
+        .expect_err("an offset CBR cannot take");
+    assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
+    assert_eq!(requests(&server).await.len(), 1);
 }
 
 #[tokio::test]

@@ -619,3 +619,63 @@ async fn an_endless_body_is_cut_off_at_the_limit() {
         "{error:?}"
     );
 }
+
+/// Answers every request with `page` of a full page, whatever page was asked for.
+struct IgnoresPage {
+    /// Distinct tasks on every page (only the reported page number repeats) or the same ones.
+    distinct: bool,
+}
+
+impl Respond for IgnoresPage {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let asked = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(1);
+        let first = if self.distinct { asked * 10 } else { 0 };
+        let contents = (first..first + 2).map(task).collect();
+        ResponseTemplate::new(200).set_body_json(envelope(contents, 1, 2, 1000))
+    }
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_ends_with_a_clear_error() {
+    use backup_task_api::Stall;
+    use futures::StreamExt as _;
+    for (distinct, reason) in [
+        (false, Stall::RepeatedRecords),
+        (true, Stall::RepeatedPageNumber { number: 1 }),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(IgnoresPage { distinct })
+            .mount(&server)
+            .await;
+        let items: Vec<_> = basic(&server, RetryPolicy::disabled())
+            .list_log_backup_tasks(1, 2)
+            .size(2)
+            .stream()
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "the first page's two tasks, then the error");
+        match &items[2] {
+            Err(
+                error @ Error::PagingStalled {
+                    page: 2,
+                    records: 2,
+                    reason: got,
+                },
+            ) => {
+                assert_eq!(*got, reason);
+                assert!(
+                    error.to_string().contains("paging does not advance"),
+                    "{error}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(requests(&server).await.len(), 2);
+    }
+}

@@ -7,6 +7,6 @@ pub mod demo;
 mod error;
 pub mod mock;
 
-pub use error::{Error, VendorError};
+pub use error::{Error, Stall, VendorError};
 pub mod ocp;
 pub mod publish;

@@ -157,7 +157,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Error chains quote servers, payloads and paths: never raw controls on a terminal.
+            eprintln!(
+                "error: {}",
+                backup_task_api::common::terminal::Escaped(&format!("{error:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -137,6 +137,7 @@ impl ClientBuilder {
             reqwest,
             Inner {
                 retry: self.retry,
+                max_body_bytes: self.http.max_body_bytes,
                 signing,
             },
         );
@@ -275,7 +276,8 @@ impl<'a> ListOpLogs<'a> {
         self
     }
 
-    /// 0-based record offset of the first record (default 0).
+    /// 0-based record offset of the first record (default 0; at most 2147483647, the largest
+    /// the API takes).
     pub fn offset(mut self, offset: u32) -> Self {
         self.offset = Some(offset);
         self
@@ -292,7 +294,9 @@ impl<'a> ListOpLogs<'a> {
     /// (for contract checks of live traffic). Pages are requested with `limit` (default 1000) at a
     /// 0-based record offset that advances by each page's length; the stream ends after a short or
     /// empty page (`count` is not trusted as a bound). A failed page yields one [`Error::Page`],
-    /// carrying how many records the earlier pages held, and ends the stream.
+    /// carrying how many records the earlier pages held, and ends the stream; a page that does not
+    /// advance (the same records as the page before: the server ignores `offset`) yields
+    /// [`Error::PagingStalled`] instead of repeating forever.
     pub fn pages(self) -> impl Stream<Item = Result<Page<ListOpLogsResponse>, Error>> + 'a {
         let start = self.offset.unwrap_or(0);
         paging::pages(self, start)
@@ -368,9 +372,19 @@ impl<'a> ListOpLogs<'a> {
             call = call.limit(i32::try_from(v).unwrap_or(i32::MAX));
         }
         if let Some(v) = offset {
-            call = call.offset(i32::try_from(v).unwrap_or(i32::MAX));
+            // Clamping would send another offset than asked, and paging would then repeat it.
+            let v = i32::try_from(v).map_err(|_| {
+                Error::InvalidRequest(format!(
+                    "offset {v} is past the largest CBR takes ({})",
+                    i32::MAX
+                ))
+            })?;
+            call = call.offset(v);
         }
         let (result, exchange) = retry::observed(call.send(), capture_body).await;
+        if let Some(error) = Error::from_exchange(&exchange) {
+            return Err(error);
+        }
         match result {
             Ok(page) => Ok((page.into_inner(), exchange.body)),
             Err(error) => Err(map_error(error, &exchange).await),
@@ -392,10 +406,17 @@ impl paging::Pager for ListOpLogs<'_> {
 
     fn step(&self, page: &ListOpLogsResponse, offset: u32) -> paging::Step<u32> {
         let records = page.operation_logs.len();
+        let next = u32::try_from(records)
+            .ok()
+            .and_then(|n| offset.checked_add(n))
+            .filter(|next| i32::try_from(*next).is_ok());
         paging::Step {
-            next: offset.saturating_add(u32::try_from(records).unwrap_or(u32::MAX)),
+            next,
             records,
             last: records < self.page_limit() as usize,
+            // CBR ids are unique task ids: the same ids in the same order is the same page.
+            fingerprint: paging::fingerprint(page.operation_logs.iter().map(|log| &log.id)),
+            position: None,
         }
     }
 }

@@ -13,9 +13,11 @@ pub(crate) use crate::common::signing::Keys;
 
 /// State the generated client carries for the hooks. A token is not here: it is a sensitive
 /// default header of the reqwest client.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Inner {
     pub(crate) retry: RetryPolicy,
+    /// The largest response body read (see `HttpSettings::max_body_bytes`).
+    pub(crate) max_body_bytes: u64,
     /// AK/SK signing, when the client uses it.
     pub(crate) signing: Option<Signing>,
 }
@@ -47,11 +49,18 @@ impl ClientHooks<Inner> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let signing = self.inner().signing.as_ref();
-        retry::execute(self.client(), request, &self.inner().retry, |request| {
-            if let Some(signing) = signing {
-                sign(request, signing, SystemTime::now());
-            }
-        })
+        let inner = self.inner();
+        retry::execute(
+            self.client(),
+            request,
+            &inner.retry,
+            inner.max_body_bytes,
+            |request| {
+                if let Some(signing) = signing {
+                    sign(request, signing, SystemTime::now());
+                }
+            },
+        )
         .await
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use backup_task_api::common::Secret;
+use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
+use backup_task_api::common::terminal::{Escaped, escape};
 use backup_task_api::mock::{self, Fault, MockConfig};
 use backup_task_api::{Error, cbr, demo, ocp};
 use chrono::{DateTime, Utc};
@@ -187,7 +189,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             } else {
                 &v.pointer
             };
-            writeln!(out, "  page {page}: {pointer}: {}", v.message)?;
+            // The pointer and message quote the payload, which came from a server.
+            writeln!(
+                out,
+                "  page {page}: {}: {}",
+                Escaped(pointer),
+                Escaped(&v.message)
+            )?;
         }
         if api.distinct != api.records {
             writeln!(out, "  {} records repeated", api.records - api.distinct)?;
@@ -239,9 +247,13 @@ pub struct ListCommon {
     /// Every page, not only the first.
     #[arg(long)]
     all: bool,
-    /// Output format.
+    /// Output format: `table` sizes its columns on the first 1,000 rows, then streams, and shows
+    /// server text with control characters escaped; `json` and `ndjson` are exact.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// The largest response body read, in bytes; a larger one fails the run (exit 1).
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: u64,
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
@@ -341,7 +353,8 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             limit,
             offset,
         } => {
-            let builder = cbr::Client::builder(&common.endpoint, project_id);
+            let builder = cbr::Client::builder(&common.endpoint, project_id)
+                .with_max_body_bytes(common.max_body_bytes);
             let builder = match (
                 env("CBR_ACCESS_KEY"),
                 env("CBR_SECRET_KEY"),
@@ -398,6 +411,7 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             }
             runtime.block_on(async {
                 let mut printer = Printer::new(
+                    io::BufWriter::new(io::stdout()),
                     common.format,
                     &[
                         "id",
@@ -408,21 +422,25 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                         "resource",
                     ],
                 );
-                if common.all {
-                    let progress = progress_bar();
-                    let mut records = Box::pin(query.stream());
-                    while let Some(log) = records.next().await {
-                        let log = log?;
-                        progress.inc(1);
-                        printer.record(&log, cbr_row(&log))?;
+                let listed = async {
+                    if common.all {
+                        let progress = progress_bar();
+                        let mut records = Box::pin(query.stream());
+                        while let Some(log) = records.next().await {
+                            let log = log?;
+                            progress.inc(1);
+                            printer.record(&log, cbr_row(&log))?;
+                        }
+                        progress.finish_and_clear();
+                    } else {
+                        for log in query.send().await?.operation_logs {
+                            printer.record(&log, cbr_row(&log))?;
+                        }
                     }
-                    progress.finish_and_clear();
-                } else {
-                    for log in query.send().await?.operation_logs {
-                        printer.record(&log, cbr_row(&log))?;
-                    }
+                    anyhow::Ok(())
                 }
-                printer.finish()
+                .await;
+                printer.finish(listed)
             })
         }
         ListCommand::Ocp {
@@ -433,7 +451,8 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             page,
             size,
         } => {
-            let mut builder = ocp::Client::builder(&common.endpoint);
+            let mut builder =
+                ocp::Client::builder(&common.endpoint).with_max_body_bytes(common.max_body_bytes);
             builder = match (
                 env("OCP_ACCESS_KEY"),
                 env("OCP_SECRET_KEY"),
@@ -465,37 +484,55 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             }
             runtime.block_on(async {
                 let mut printer = Printer::new(
+                    io::BufWriter::new(io::stdout()),
                     common.format,
                     &["tenant", "status", "mode", "checkpoint", "delay", "created"],
                 );
-                if common.all {
-                    let progress = progress_bar();
-                    let mut tasks = Box::pin(query.stream());
-                    while let Some(task) = tasks.next().await {
-                        let task = task?;
-                        progress.inc(1);
-                        printer.record(&task, ocp_row(&task))?;
+                let listed = async {
+                    if common.all {
+                        let progress = progress_bar();
+                        let mut tasks = Box::pin(query.stream());
+                        while let Some(task) = tasks.next().await {
+                            let task = task?;
+                            progress.inc(1);
+                            printer.record(&task, ocp_row(&task))?;
+                        }
+                        progress.finish_and_clear();
+                    } else {
+                        for task in query.send().await?.data.contents {
+                            printer.record(&task, ocp_row(&task))?;
+                        }
                     }
-                    progress.finish_and_clear();
-                } else {
-                    for task in query.send().await?.data.contents {
-                        printer.record(&task, ocp_row(&task))?;
-                    }
+                    anyhow::Ok(())
                 }
-                printer.finish()
+                .await;
+                printer.finish(listed)
             })
         }
     };
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => match error.downcast_ref::<Error>() {
+            // A request the client refused to send (a bad endpoint, limit or offset) is a usage
+            // error: exit 2, like every other one.
+            Some(api_error) if is_invalid_request(api_error) => Err(error),
             // A service error is the run's result, not a usage problem: exit 1 with its code.
+            // Its text came from the server, so it is escaped before it reaches a terminal.
             Some(api_error) => {
-                eprintln!("error: {api_error}");
+                eprintln!("error: {}", Escaped(&api_error.to_string()));
                 Ok(ExitCode::from(1))
             }
             None => Err(error),
         },
+    }
+}
+
+/// Whether `error` (or the failed page it wraps) is a request the client refused to send.
+fn is_invalid_request(error: &Error) -> bool {
+    match error {
+        Error::InvalidRequest(_) => true,
+        Error::Page { source, .. } => is_invalid_request(source),
+        _ => false,
     }
 }
 
@@ -542,33 +579,55 @@ fn progress_bar() -> indicatif::ProgressBar {
     }
 }
 
-/// Writes records as a table, a JSON array or NDJSON, streaming (a table buffers rows to size
-/// its columns).
-struct Printer {
+/// Rows a table buffers to size its columns; later rows are printed as they come, in those
+/// widths, so a listing of any length holds at most this many rows in memory.
+const TABLE_SIZING_ROWS: usize = 1000;
+
+/// Writes records as a table, a JSON array or NDJSON, streaming. A table buffers its first
+/// [`TABLE_SIZING_ROWS`] rows to size the columns, prints them, then prints every later row at
+/// once in the same widths (a longer cell pushes the rest of its row out of line). Table cells
+/// came from the server and are escaped; JSON output is exact.
+struct Printer<W: io::Write> {
+    out: W,
     format: Format,
     headers: Vec<String>,
+    /// Table rows waiting for the column widths.
     rows: Vec<Vec<String>>,
+    /// The column widths, once the table's head is printed.
+    widths: Option<Vec<usize>>,
     first: bool,
 }
 
-impl Printer {
-    fn new(format: Format, headers: &[&str]) -> Self {
+impl<W: io::Write> Printer<W> {
+    fn new(out: W, format: Format, headers: &[&str]) -> Self {
         Self {
+            out,
             format,
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            widths: None,
             first: true,
         }
     }
 
     fn record<T: Serialize>(&mut self, value: &T, row: Vec<String>) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
         match self.format {
-            Format::Table => self.rows.push(row),
-            Format::Ndjson => writeln!(out, "{}", serde_json::to_string(value)?)?,
+            Format::Table => {
+                let row: Vec<String> = row.iter().map(|cell| escape(cell).into_owned()).collect();
+                match &self.widths {
+                    Some(widths) => write_row(&mut self.out, &row, widths)?,
+                    None => {
+                        self.rows.push(row);
+                        if self.rows.len() >= TABLE_SIZING_ROWS {
+                            self.print_table_head()?;
+                        }
+                    }
+                }
+            }
+            Format::Ndjson => writeln!(self.out, "{}", serde_json::to_string(value)?)?,
             Format::Json => {
                 write!(
-                    out,
+                    self.out,
                     "{}{}",
                     if self.first { "[\n  " } else { ",\n  " },
                     serde_json::to_string(value)?
@@ -579,29 +638,108 @@ impl Printer {
         Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<()> {
-        let mut out = io::stdout().lock();
-        match self.format {
-            Format::Json => writeln!(out, "{}", if self.first { "[]" } else { "\n]" })?,
-            Format::Ndjson => {}
-            Format::Table => {
-                let mut widths: Vec<usize> = self.headers.iter().map(String::len).collect();
-                for row in &self.rows {
-                    for (w, cell) in widths.iter_mut().zip(row) {
-                        *w = (*w).max(cell.chars().count());
-                    }
-                }
-                for row in std::iter::once(&self.headers).chain(&self.rows) {
-                    let cells: Vec<String> = row
-                        .iter()
-                        .zip(&widths)
-                        .map(|(c, w)| format!("{c:<w$}"))
-                        .collect();
-                    writeln!(out, "{}", cells.join("  ").trim_end())?;
-                }
+    /// Sizes the columns on the buffered rows, prints the header and those rows.
+    fn print_table_head(&mut self) -> io::Result<()> {
+        let mut widths: Vec<usize> = self.headers.iter().map(String::len).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
             }
         }
-        out.flush()?;
+        for row in std::iter::once(&self.headers).chain(&self.rows) {
+            write_row(&mut self.out, row, &widths)?;
+        }
+        self.rows = Vec::new();
+        self.widths = Some(widths);
         Ok(())
+    }
+
+    /// Ends the output after a listing that `listed` says ended well or not. A JSON array is
+    /// closed only after a complete listing, so a consumer cannot take a partial one for all;
+    /// a table prints the rows that came before a failure.
+    fn finish(mut self, listed: anyhow::Result<()>) -> anyhow::Result<()> {
+        match (self.format, &listed) {
+            (Format::Json, Ok(())) => {
+                writeln!(self.out, "{}", if self.first { "[]" } else { "\n]" })?
+            }
+            (Format::Table, _) if self.widths.is_none() => self.print_table_head()?,
+            _ => {}
+        }
+        self.out.flush()?;
+        listed
+    }
+}
+
+fn write_row(out: &mut impl io::Write, row: &[String], widths: &[usize]) -> io::Result<()> {
+    let cells: Vec<String> = row
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| format!("{c:<w$}"))
+        .collect();
+    writeln!(out, "{}", cells.join("  ").trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: usize) -> Vec<String> {
+        vec![format!("id-{i}"), "ok".into()]
+    }
+
+    #[test]
+    fn a_table_prints_its_first_rows_once_they_size_the_columns_and_streams_the_rest() {
+        // 1,000, the documented bound, not the constant: the test pins the number.
+        let mut printer = Printer::new(Vec::new(), Format::Table, &["id", "status"]);
+        for i in 0..999 {
+            printer.record(&i, row(i)).expect("buffered");
+        }
+        assert!(printer.out.is_empty(), "still sizing the columns");
+        printer.record(&0, row(999)).expect("printed");
+        assert_eq!(
+            printer.out.split(|b| *b == b'\n').count() - 1,
+            1001,
+            "header and 1,000 rows"
+        );
+        assert!(printer.rows.is_empty(), "nothing is held once printed");
+        printer
+            .record(&0, vec!["a-much-longer-id-than-before".into(), "ok".into()])
+            .expect("printed");
+        assert!(printer.rows.is_empty(), "later rows are not held either");
+        printer.finish(Ok(())).expect("finished");
+    }
+
+    #[test]
+    fn table_cells_are_escaped_and_the_widths_count_what_is_shown() {
+        let mut printer = Printer::new(Vec::new(), Format::Table, &["id", "status"]);
+        printer
+            .record(&0, vec!["a\x1b[2Kb\r".into(), "ok".into()])
+            .expect("row");
+        printer.record(&0, row(1)).expect("row");
+        printer.print_table_head().expect("printed");
+        let text = String::from_utf8(printer.out).expect("utf-8");
+        let shown = r"a\x1b[2Kb\r";
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                format!("{:<11}  status", "id"),
+                format!("{shown}  ok"),
+                format!("{:<11}  ok", "id-1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_listing_leaves_the_json_array_open_and_prints_the_table_so_far() {
+        let mut out = Vec::new();
+        let mut json = Printer::new(&mut out, Format::Json, &["id"]);
+        json.record(&1, vec![]).expect("record");
+        assert!(json.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
+        assert_eq!(out, b"[\n  1", "no closing bracket: not a complete array");
+        let mut out = Vec::new();
+        let mut table = Printer::new(&mut out, Format::Table, &["id", "status"]);
+        table.record(&1, row(1)).expect("record");
+        assert!(table.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
+        assert_eq!(out, b"id    status\nid-1  ok\n");
     }
 }

@@ -121,6 +121,7 @@ impl ClientBuilder {
             reqwest,
             Inner {
                 retry: self.retry,
+                max_body_bytes: self.http.max_body_bytes,
                 signing,
             },
         );
@@ -219,7 +220,9 @@ impl<'a> ListLogBackupTasks<'a> {
     /// Every page from the set page on, lazily, each with the raw body it was decoded from (for
     /// contract checks of live traffic). Stops after `totalPages` or a short or empty page. A
     /// failed page yields one [`Error::Page`], carrying how many tasks the earlier pages held, and
-    /// ends the stream.
+    /// ends the stream; a page that does not advance (the same tasks, or the same reported page
+    /// number, as the page before: the server ignores `page`) yields [`Error::PagingStalled`]
+    /// instead of repeating forever.
     pub fn pages(self) -> impl Stream<Item = Result<Page<LogBackupTaskPageResponse>, Error>> + 'a {
         let start = self.page.unwrap_or(1);
         paging::pages(self, start)
@@ -274,12 +277,22 @@ impl<'a> ListLogBackupTasks<'a> {
             call = call.status(self.statuses.clone());
         }
         if let Some(v) = page {
-            call = call.page(i32::try_from(v).unwrap_or(i32::MAX));
+            // Clamping would send another page than asked, and paging would then repeat it.
+            let v = i32::try_from(v).map_err(|_| {
+                Error::InvalidRequest(format!(
+                    "page {v} is past the largest OCP takes ({})",
+                    i32::MAX
+                ))
+            })?;
+            call = call.page(v);
         }
         if let Some(v) = size {
             call = call.size(i32::try_from(v).unwrap_or(i32::MAX));
         }
         let (result, exchange) = retry::observed(call.send(), capture_body).await;
+        if let Some(error) = Error::from_exchange(&exchange) {
+            return Err(error);
+        }
         match result {
             Ok(response) => {
                 let status = response.status();
@@ -317,9 +330,21 @@ impl paging::Pager for ListLogBackupTasks<'_> {
         let records = response.data.contents.len();
         let total_pages = u32::try_from(response.data.page.total_pages.max(0)).unwrap_or(u32::MAX);
         paging::Step {
-            next: page.saturating_add(1),
+            next: page
+                .checked_add(1)
+                .filter(|next| i32::try_from(*next).is_ok()),
             records,
             last: records == 0 || records < self.page_size() as usize || page >= total_pages,
+            // Tasks carry no id of their own: hash each one's JSON. Serialising a typed value
+            // cannot fail; if it did, the empty text still hashes the same on both pages.
+            fingerprint: paging::fingerprint(
+                response
+                    .data
+                    .contents
+                    .iter()
+                    .map(|task| serde_json::to_vec(task).unwrap_or_default()),
+            ),
+            position: Some(i64::from(response.data.page.number)),
         }
     }
 }

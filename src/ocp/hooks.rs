@@ -11,9 +11,11 @@ use crate::common::retry::{self, RetryPolicy};
 pub(crate) use crate::common::signing::Keys;
 
 /// State the generated client carries for the hooks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Inner {
     pub(crate) retry: RetryPolicy,
+    /// The largest response body read (see `HttpSettings::max_body_bytes`).
+    pub(crate) max_body_bytes: u64,
     /// AK/SK keys when the client signs requests; Basic credentials are a default header instead.
     pub(crate) signing: Option<Keys>,
 }
@@ -36,11 +38,18 @@ impl ClientHooks<Inner> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let keys = self.inner().signing.as_ref();
-        retry::execute(self.client(), request, &self.inner().retry, |request| {
-            if let Some(keys) = keys {
-                sign(request, keys, SystemTime::now());
-            }
-        })
+        let inner = self.inner();
+        retry::execute(
+            self.client(),
+            request,
+            &inner.retry,
+            inner.max_body_bytes,
+            |request| {
+                if let Some(keys) = keys {
+                    sign(request, keys, SystemTime::now());
+                }
+            },
+        )
         .await
     }
 }

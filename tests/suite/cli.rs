@@ -402,3 +402,188 @@ fn help_of_demo_mock_and_list_is_snapshotted() {
         settings().bind(|| insta::assert_snapshot!(name, stdout(&out)));
     }
 }
+
+// ---- `list` against hostile servers and hostile input (issue 9) ----
+
+/// `list cbr` with a token and `args`, against `endpoint`.
+fn list_cbr(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args([
+            "list",
+            "cbr",
+            "--endpoint",
+            endpoint,
+            "--project-id",
+            "proj",
+        ])
+        .args(args)
+        .env_remove("CBR_ACCESS_KEY")
+        .env_remove("CBR_SECRET_KEY")
+        .env("CBR_AUTH_TOKEN", "token-value")
+        .output()
+        .expect("list runs")
+}
+
+/// A CBR record whose text fields carry what a terminal would obey.
+fn hostile_log(i: usize, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("task-{i}\x1b[31m"), "project_id": "proj", "status": "success",
+        "created_at": "2019-05-23T14:31:36.039365", "started_at": "2019-05-23T14:31:36.007230",
+        "updated_at": "2019-05-23T14:35:23.584418", "error_info": {"code": "", "message": ""},
+        "extra_info": {"resource": {"id": "r", "name": text, "type": "OS::Nova::Server"}}
+    })
+}
+
+/// Whether `bytes` hold a control character other than the newlines that end lines.
+fn has_raw_controls(bytes: &[u8]) -> bool {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .any(|c| c != '\n' && (c.is_control() || c == '\u{202e}'))
+}
+
+#[test]
+fn list_refuses_an_endpoint_that_is_not_a_base_url() {
+    for (endpoint, why) in [
+        ("http://127.0.0.1:9/base?q=1#f", "has a query"),
+        ("http://127.0.0.1:9/base#f", "has a fragment"),
+        ("http://admin:hunter2@127.0.0.1:9/base", "has user-info"),
+    ] {
+        let out = list_cbr(endpoint, &["--all"]);
+        assert_eq!(out.status.code(), Some(2), "{endpoint}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{endpoint}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+    }
+    let out = list_cbr("http://127.0.0.1:9", &["--limit", "5000"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad limit is usage too: {}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_escapes_server_text_on_a_terminal_and_keeps_json_exact() {
+    use wiremock::matchers::{method, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let text = "ECS\r\x1b[2Kforged\nline\u{9b}1m\u{202e}txt";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(query_param("vault_id", "fails"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error_code": "BackupService.9900", "error_msg": text
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"count": 1, "operation_logs": [hostile_log(1, text)]}),
+        ))
+        .mount(&server)
+        .await;
+    let url = server.uri();
+
+    let failed = list_cbr(&url, &["--vault-id", "fails"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(!has_raw_controls(&failed.stderr), "{:?}", stderr(&failed));
+    assert_eq!(
+        stderr(&failed).lines().count(),
+        1,
+        "no forged line: {}",
+        stderr(&failed)
+    );
+    assert!(
+        stderr(&failed).contains(r"ECS\r\x1b[2Kforged\nline\u{9b}1m\u{202e}txt"),
+        "{}",
+        stderr(&failed)
+    );
+
+    let table = list_cbr(&url, &["--format", "table"]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    assert!(!has_raw_controls(&table.stdout), "{:?}", stdout(&table));
+    let lines: Vec<String> = stdout(&table).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "a header and one row: {lines:?}");
+    assert!(lines[1].starts_with(r"task-1\x1b[31m"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(r"ECS\r\x1b[2Kforged\nline\u{9b}1m\u{202e}txt"),
+        "{}",
+        lines[1]
+    );
+
+    for format in ["json", "ndjson"] {
+        let out = list_cbr(&url, &["--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let value: serde_json::Value = match format {
+            "json" => serde_json::from_slice(&out.stdout).expect("a JSON array"),
+            _ => serde_json::from_slice(&out.stdout).expect("one JSON line"),
+        };
+        let record = if format == "json" { &value[0] } else { &value };
+        assert_eq!(
+            record["extra_info"]["resource"]["name"], text,
+            "{format} is exact"
+        );
+        assert_eq!(record["id"], "task-1\x1b[31m");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_all_stops_when_paging_does_not_advance_and_prints_what_came() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // The same full page whatever the offset: this ran forever, buffering every table row.
+    let server = MockServer::start().await;
+    let logs: Vec<serde_json::Value> = (0..2).map(|i| hostile_log(i, "vm")).collect();
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"count": 2, "operation_logs": logs})),
+        )
+        .mount(&server)
+        .await;
+    for format in ["table", "ndjson"] {
+        let out = list_cbr(
+            &server.uri(),
+            &["--all", "--limit", "2", "--format", format],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("paging does not advance: page 2"),
+            "{}",
+            stderr(&out)
+        );
+        let expected = if format == "table" { 3 } else { 2 };
+        assert_eq!(
+            stdout(&out).lines().count(),
+            expected,
+            "{format}: the records before the repeat are printed: {}",
+            stdout(&out)
+        );
+    }
+    assert_eq!(
+        server.received_requests().await.expect("recorded").len(),
+        4,
+        "two requests per run"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_fails_on_a_body_over_max_body_bytes() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"count": 1, "operation_logs": [hostile_log(1, "vm")]}),
+        ))
+        .mount(&server)
+        .await;
+    let out = list_cbr(&server.uri(), &["--max-body-bytes", "100"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than the limit of 100 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    let out = list_cbr(&server.uri(), &["--max-body-bytes", "100000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -76,9 +76,10 @@ impl Respond for Dataset {
         let offset = get("offset").unwrap_or(0);
         let limit = get("limit").unwrap_or(1000).min(self.cap);
         let logs: Vec<Value> = (offset..self.total.min(offset + limit)).map(log).collect();
-        // `count` is the total here; the client must not depend on it either way.
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"count": self.total, "operation_logs": logs}))
+        // `count` is the total here (as far as CBR's int32 goes); the client must not depend on
+        // it either way.
+        let count = self.total.min(i32::MAX as usize);
+        ResponseTemplate::new(200).set_body_json(json!({"count": count, "operation_logs": logs}))
     }
 }
 
@@ -877,4 +878,322 @@ async fn empty_access_keys_are_refused_before_anything_is_sent() {
         .build()
         .expect_err("a token that is no header value");
     assert!(!error.to_string().contains("bad\ntoken"), "{error}");
+}
+
+// ---- hostile servers (issue 9) ----
+
+/// Every header that carries a credential in either auth mode.
+const CREDENTIAL_HEADERS: [&str; 4] = [
+    "x-auth-token",
+    "x-security-token",
+    "authorization",
+    "x-project-id",
+];
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_credentials_never_reach_another_origin() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![log(0)])))
+        .mount(&elsewhere)
+        .await;
+    let target = format!("{}{LOGS}", elsewhere.uri());
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", target.as_str()))
+            .mount(&server)
+            .await;
+        let token = client(&server, RetryPolicy::disabled());
+        let signed = Client::builder(server.uri(), "proj")
+            .with_temporary_access_key("AK-ID-1", "SK-secret-value", "security-token-value")
+            .with_retry(RetryPolicy::disabled())
+            .build()
+            .expect("client");
+        for client in [token, signed] {
+            let error = client.list_op_logs().send().await.expect_err("a redirect");
+            match &error {
+                Error::Redirect {
+                    status: got,
+                    location,
+                } => {
+                    assert_eq!(got.as_u16(), status);
+                    assert_eq!(location.as_deref(), Some(target.as_str()));
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+            assert!(!error.is_retryable());
+            assert!(error.to_string().contains("not followed"), "{error}");
+            let error = client
+                .list_op_logs()
+                .collect_all()
+                .await
+                .expect_err("a redirect ends a stream too");
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        }
+        assert_eq!(requests(&server).await.len(), 4, "{status}: sent once each");
+    }
+    let leaked = requests(&elsewhere).await;
+    let credentials: Vec<_> = leaked
+        .iter()
+        .flat_map(|r| {
+            CREDENTIAL_HEADERS
+                .iter()
+                .filter(|h| r.headers.contains_key(**h))
+        })
+        .collect();
+    assert!(
+        credentials.is_empty(),
+        "credentials reached another origin: {credentials:?}"
+    );
+    assert!(
+        leaked.is_empty(),
+        "the other origin was never asked: {}",
+        leaked.len()
+    );
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_returns_the_error_instead_of_overflowing() {
+    // Retry-After 1, then u64::MAX seconds: adding the second to the first overflowed a Duration.
+    let server = MockServer::start().await;
+    let throttled = json!({"error_code": "APIGW.0308", "error_msg": "throttled"});
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(&throttled),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "18446744073709551615")
+                .set_body_json(&throttled),
+        )
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(3);
+    let error = client(&server, policy)
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("the server asks for more than the budget");
+    match error {
+        Error::Api {
+            status,
+            retry_after,
+            attempts,
+            ..
+        } => {
+            assert_eq!(status.as_u16(), 429);
+            assert_eq!(retry_after, Some(Duration::from_secs(u64::MAX)));
+            assert_eq!(attempts, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*slept.lock().expect("lock"), [Duration::from_secs(1)]);
+}
+
+fn capped(url: &str, limit: u64) -> Client {
+    Client::builder(url, "proj")
+        .with_token(TOKEN)
+        .with_retry(RetryPolicy::disabled())
+        .with_max_body_bytes(limit)
+        .build()
+        .expect("client")
+}
+
+fn assert_too_large(error: &Error, limit: u64, status: u16) {
+    match error {
+        Error::BodyTooLarge {
+            limit: got,
+            status: got_status,
+        } => {
+            assert_eq!(*got, limit);
+            assert_eq!(got_status.as_u16(), status);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.to_string().contains("larger than the limit"),
+        "{error}"
+    );
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_fails_by_its_content_length_and_one_at_the_limit_passes() {
+    let body = serde_json::to_vec(&page((0..3).map(log).collect())).expect("json");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"))
+        .mount(&server)
+        .await;
+    let limit = body.len() as u64;
+    let page = capped(&server.uri(), limit)
+        .list_op_logs()
+        .send()
+        .await
+        .expect("a body exactly at the limit");
+    assert_eq!(page.operation_logs.len(), 3);
+    let error = capped(&server.uri(), limit - 1)
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("one byte over");
+    assert_too_large(&error, limit - 1, 200);
+    let error = capped(&server.uri(), limit - 1)
+        .list_op_logs()
+        .collect_all()
+        .await
+        .expect_err("in a stream too");
+    match &error {
+        Error::Page { source, .. } => assert_too_large(source, limit - 1, 200),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_at_the_limit_whatever_its_framing() {
+    use crate::support::{Framing, endless_body_server};
+    for (status, framing) in [
+        (200, Framing::Chunked),
+        (200, Framing::UntilClose),
+        (500, Framing::Chunked),
+    ] {
+        let url = endless_body_server(status, framing).await;
+        let error = capped(&url, 1024 * 1024)
+            .list_op_logs()
+            .send()
+            .await
+            .expect_err("endless");
+        assert_too_large(&error, 1024 * 1024, status);
+    }
+    // A length that lies low: the client reads what it declared and stops there.
+    let url = endless_body_server(200, Framing::LyingLength).await;
+    let error = capped(&url, 1024 * 1024)
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("100 bytes of an unfinished page");
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+}
+
+/// Answers every request with the same full page of `n` records, whatever the offset.
+struct IgnoresOffset {
+    n: usize,
+}
+
+impl Respond for IgnoresOffset {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(page((0..self.n).map(log).collect()))
+    }
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_ends_with_a_clear_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(IgnoresOffset { n: 3 })
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .limit(3)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "the first page's 3 records, then the error");
+    assert!(items[..3].iter().all(Result::is_ok));
+    match &items[3] {
+        Err(
+            error @ Error::PagingStalled {
+                page: 2,
+                records: 3,
+                reason: backup_task_api::Stall::RepeatedRecords,
+            },
+        ) => assert!(
+            error.to_string().contains("paging does not advance"),
+            "{error}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn paging_ends_where_the_offset_cannot_go_further() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Dataset {
+            total: i32::MAX as usize + 10,
+            cap: 1000,
+        })
+        .mount(&server)
+        .await;
+    let start = i32::MAX as u32 - 2;
+    let items: Vec<_> = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .offset(start)
+        .limit(3)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "one full page, then the error: {items:?}");
+    assert!(
+        matches!(
+            items[3],
+            Err(Error::PagingStalled {
+                page: 2,
+                records: 3,
+                reason: backup_task_api::Stall::CursorLimit,
+            })
+        ),
+        "{:?}",
+        items[3]
+    );
+    let error = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .offset(i32::MAX as u32 + 1)
+        .send()
+        .await
+        .expect_err("an offset CBR cannot take");
+    assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn server_text_in_an_error_is_escaped_when_shown_and_exact_when_read() {
+    let message = "quota\r\x1b[2Kall good\nerror: forged \u{9b}31m";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error_code": "BackupService.9900\x1b]0;t\x07", "error_msg": message, "request_id": "r\r1"}),
+        ))
+        .mount(&server)
+        .await;
+    let error = client(&server, RetryPolicy::disabled())
+        .list_op_logs()
+        .send()
+        .await
+        .expect_err("400");
+    let shown = error.to_string();
+    assert!(
+        !shown.chars().any(|c| c.is_control()),
+        "a control character reached the text: {shown:?}"
+    );
+    assert!(
+        shown.contains(r"quota\r\x1b[2Kall good\nerror: forged \u{9b}31m"),
+        "{shown}"
+    );
+    assert!(shown.contains(r"BackupService.9900\x1b]0;t\x07"), "{shown}");
+    assert!(shown.contains(r"(request_id r\r1)"), "{shown}");
+    match error.vendor() {
+        Some(VendorError::Cbr(body)) => assert_eq!(body.message(), Some(message)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -518,3 +518,164 @@ async fn secrets_never_appear_in_debug_or_errors() {
         }
     }
 }
+
+// ---- hostile servers (issue 9) ----
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_credentials_never_reach_another_origin() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(envelope(vec![], 1, 10, 0)))
+        .mount(&elsewhere)
+        .await;
+    // Another origin on the same host: only the port differs, which is enough to be foreign.
+    let target = format!("{}{TASKS}", elsewhere.uri());
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", target.as_str()))
+        .mount(&server)
+        .await;
+    let signed = Client::builder(server.uri())
+        .with_access_key("cqammmxBpfGjFlto", SECRET_KEY)
+        .with_retry(RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    for client in [basic(&server, RetryPolicy::disabled()), signed] {
+        let error = client
+            .list_log_backup_tasks(1000005, 1000012)
+            .send()
+            .await
+            .expect_err("a redirect");
+        match &error {
+            Error::Redirect { status, location } => {
+                assert_eq!(status.as_u16(), 307);
+                assert_eq!(location.as_deref(), Some(target.as_str()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+    let leaked = requests(&elsewhere).await;
+    assert!(
+        leaked
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization")),
+        "a credential reached another origin"
+    );
+    assert!(leaked.is_empty(), "the other origin was never asked");
+}
+
+#[tokio::test]
+async fn a_huge_ratelimit_reset_returns_the_error_instead_of_overflowing() {
+    let server = MockServer::start().await;
+    let throttled = json!({"successful": false, "status": 429, "error": {"code": 0, "message": "Too many requests"}});
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("RateLimit-Reset", "1")
+                .set_body_json(&throttled),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("RateLimit-Reset", "18446744073709551615")
+                .set_body_json(&throttled),
+        )
+        .mount(&server)
+        .await;
+    let (policy, slept) = recorded(3);
+    let error = basic(&server, policy)
+        .list_log_backup_tasks(1, 2)
+        .send()
+        .await
+        .expect_err("the server asks for more than the budget");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert!(
+        matches!(error, Error::Api { retry_after: Some(d), attempts: 2, .. } if d == Duration::from_secs(u64::MAX)),
+        "{error:?}"
+    );
+    assert_eq!(*slept.lock().expect("lock"), [Duration::from_secs(1)]);
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_at_the_limit() {
+    use crate::support::{Framing, endless_body_server};
+    let url = endless_body_server(200, Framing::Chunked).await;
+    let error = Client::builder(url)
+        .with_basic_auth("admin", PASSWORD)
+        .with_retry(RetryPolicy::disabled())
+        .with_max_body_bytes(256 * 1024)
+        .build()
+        .expect("client")
+        .list_log_backup_tasks(1, 2)
+        .send()
+        .await
+        .expect_err("endless");
+    assert!(
+        matches!(error, Error::BodyTooLarge { limit: 262_144, status } if status.as_u16() == 200),
+        "{error:?}"
+    );
+}
+
+/// Answers every request with `page` of a full page, whatever page was asked for.
+struct IgnoresPage {
+    /// Distinct tasks on every page (only the reported page number repeats) or the same ones.
+    distinct: bool,
+}
+
+impl Respond for IgnoresPage {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let asked = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(1);
+        let first = if self.distinct { asked * 10 } else { 0 };
+        let contents = (first..first + 2).map(task).collect();
+        ResponseTemplate::new(200).set_body_json(envelope(contents, 1, 2, 1000))
+    }
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_ends_with_a_clear_error() {
+    use backup_task_api::Stall;
+    use futures::StreamExt as _;
+    for (distinct, reason) in [
+        (false, Stall::RepeatedRecords),
+        (true, Stall::RepeatedPageNumber { number: 1 }),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(IgnoresPage { distinct })
+            .mount(&server)
+            .await;
+        let items: Vec<_> = basic(&server, RetryPolicy::disabled())
+            .list_log_backup_tasks(1, 2)
+            .size(2)
+            .stream()
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "the first page's two tasks, then the error");
+        match &items[2] {
+            Err(
+                error @ Error::PagingStalled {
+                    page: 2,
+                    records: 2,
+                    reason: got,
+                },
+            ) => {
+                assert_eq!(*got, reason);
+                assert!(
+                    error.to_string().contains("paging does not advance"),
+                    "{error}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(requests(&server).await.len(), 2);
+    }
+}

@@ -124,3 +124,65 @@ fn walk(input: &Value, output: &Value, path: String, result: &mut RoundTrip) {
         (a, b) => result.mismatches.push(format!("{path}: {a} became {b}")),
     }
 }
+
+/// How [`endless_body_server`] frames its body.
+#[derive(Debug, Clone, Copy)]
+pub enum Framing {
+    /// `Transfer-Encoding: chunked`, no length.
+    Chunked,
+    /// No length and no chunking: the body runs until the connection closes.
+    UntilClose,
+    /// A `Content-Length` of 100 bytes, then a body that never stops (the length lies; a
+    /// client must stop at 100).
+    LyingLength,
+}
+
+/// A raw HTTP/1.1 server on 127.0.0.1 that answers every request with `status` and a body of
+/// `{"operation_logs": [` followed by spaces for as long as the client reads: the hostile server
+/// of "an endless body". Returns its base URL; it stops with the test's runtime.
+pub async fn endless_body_server(status: u16, framing: Framing) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let framing_header = match framing {
+                    Framing::Chunked => "transfer-encoding: chunked\r\n",
+                    Framing::UntilClose => "connection: close\r\n",
+                    Framing::LyingLength => "content-length: 100\r\n",
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} Whatever\r\ncontent-type: application/json\r\n{framing_header}\r\n"
+                );
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut chunk = b"{\"operation_logs\": [".to_vec();
+                chunk.resize(64 * 1024, b' ');
+                let framed = match framing {
+                    Framing::Chunked => {
+                        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                        framed.extend_from_slice(&chunk);
+                        framed.extend_from_slice(b"\r\n");
+                        framed
+                    }
+                    Framing::UntilClose | Framing::LyingLength => chunk,
+                };
+                // Until the client hangs up: it must, once it has had enough.
+                while socket.write_all(&framed).await.is_ok() {}
+            });
+        }
+    });
+    format!("http://{addr}")
+}

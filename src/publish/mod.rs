@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub use version::Version;
 
+use crate::common::terminal::escape;
 use crate::contract::{Api, ContractError};
 
 /// What stops a publication step (writing, checking or reading published files).
@@ -21,7 +22,7 @@ pub enum PublishError {
     #[error(transparent)]
     Contract(#[from] ContractError),
     /// A file or directory could not be read or written.
-    #[error("cannot read or write {}", path.display())]
+    #[error("cannot read or write {}", shown(path))]
     Io {
         /// The file or directory concerned.
         path: PathBuf,
@@ -38,6 +39,25 @@ pub enum PublishError {
         #[source]
         source: serde_json::Error,
     },
+    /// A path that would be written, created, removed or compared is a symbolic link. Links are
+    /// never followed: a checkout (a pull request in CI) can plant one to make `schemas` write or
+    /// delete files outside the directory.
+    #[error(
+        "refusing to follow the symbolic link {}: `schemas` never writes, removes or reads through one",
+        shown(path)
+    )]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// The previous `index.json` is not one `schemas` writes, or lists a file it must not delete.
+    #[error("{}: {why}; refusing to use it", shown(index))]
+    Index {
+        /// The index file.
+        index: PathBuf,
+        /// What is wrong, naming the entry (escaped for the terminal).
+        why: String,
+    },
     /// `info.version` of a spec is not `MAJOR.MINOR.PATCH`.
     #[error("the {api} spec's info.version {version:?} is not MAJOR.MINOR.PATCH")]
     Version {
@@ -46,6 +66,12 @@ pub enum PublishError {
         /// What it says.
         version: String,
     },
+}
+
+/// A path for a message: it may hold names from a checkout or an index, so terminal controls in it
+/// are escaped.
+fn shown(path: &std::path::Path) -> String {
+    escape(&path.display().to_string()).into_owned()
 }
 
 impl PublishError {

@@ -256,7 +256,7 @@ fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         args.old.clone()
     };
     let old = diff::load(&old_path)?;
-    let report = diff::diff(&old, &new);
+    let report = diff::diff(&old, &new)?;
     let mut stdout = io::stdout().lock();
     match args.format {
         Format::Text => {

@@ -388,6 +388,7 @@ impl Report {
     }
 
     /// The report for people: the changes grouped by side, then a summary and the suggested bump.
+    /// Text from the specs is escaped for a terminal (`common::terminal`).
     pub fn to_text(&self, strict: bool) -> String {
         let mut out = String::new();
         for (side, heading) in [
@@ -406,10 +407,13 @@ impl Report {
                 } else {
                     format!("{}  {}", c.operation, c.location)
                 };
+                // Paths, property names and messages come from the specs: a terminal must not
+                // act on a control character in them (a newline would forge a line of the report).
                 out.push_str(&format!(
-                    "  {:<14} {at}: {} [{}]\n",
+                    "  {:<14} {}: {} [{}]\n",
                     c.impact.to_string(),
-                    c.message,
+                    escape(&at),
+                    escape(&c.message),
                     c.rule
                 ));
             }
@@ -2246,6 +2250,26 @@ mod tests {
         assert!(diff(&old, &old).expect("compares").changes.is_empty());
         // N is not used by an operation: only the published component set is compared.
         assert!(diff(&old, &new).expect("compares").changes.is_empty());
+    }
+
+    /// Property names and messages come from the specs: escaped before a terminal.
+    #[test]
+    fn the_text_report_escapes_spec_text_for_the_terminal() {
+        let report = Report {
+            old_version: None,
+            new_version: None,
+            changes: vec![Change {
+                side: Side::Response,
+                impact: Impact::Breaking,
+                operation: "GET /a".into(),
+                location: "response 200: x\u{1b}[2J".into(),
+                rule: "property-removed",
+                message: "property removed\n  breaking       GET /forged".into(),
+            }],
+        };
+        let text = report.to_text(false);
+        assert!(text.contains(r"response 200: x\x1b[2J: property removed\n  breaking"));
+        assert!(!text.contains('\u{1b}') && !text.contains("\n  breaking       GET /forged"));
     }
 
     #[test]

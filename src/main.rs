@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use backup_task_api::common::terminal::escape;
 use backup_task_api::contract::{Api, Contract, Target, batch};
 use backup_task_api::publish::{diff, export};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
@@ -243,8 +244,10 @@ fn schemas(args: &SchemasArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A published file's path for the terminal: names found in the directory (an extra file from a
+/// checkout) may hold terminal controls, so they are escaped.
 fn shown(dir: &Path, relative: &str) -> String {
-    dir.join(relative).display().to_string()
+    escape(&dir.join(relative).display().to_string()).into_owned()
 }
 
 fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {
@@ -257,7 +260,7 @@ fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         args.old.clone()
     };
     let old = diff::load(&old_path)?;
-    let report = diff::diff(&old, &new);
+    let report = diff::diff(&old, &new)?;
     let mut stdout = io::stdout().lock();
     match args.format {
         Format::Text => {

@@ -67,8 +67,9 @@ pub fn releases(
 }
 
 /// Renders the changelog of `api`: "Unreleased" (`spec` against the newest of `releases`), then
-/// every release, newest first, against the one before it.
-pub fn render(api: Api, spec: &Value, releases: &[Release]) -> String {
+/// every release, newest first, against the one before it. Fails only where `diff` refuses a pair
+/// (schemas nested past its limit).
+pub fn render(api: Api, spec: &Value, releases: &[Release]) -> Result<String, PublishError> {
     let title = spec
         .pointer("/info/title")
         .and_then(Value::as_str)
@@ -99,7 +100,7 @@ pub fn render(api: Api, spec: &Value, releases: &[Release]) -> String {
     out.push_str("## Unreleased\n\n");
     match releases.last() {
         Some(newest) => {
-            let report = diff::diff(&newest.spec, spec);
+            let report = diff::diff(&newest.spec, spec).map_err(compare_error)?;
             if report.changes.is_empty() {
                 let _ = writeln!(
                     out,
@@ -127,7 +128,7 @@ pub fn render(api: Api, spec: &Value, releases: &[Release]) -> String {
             out.push_str(&first_release(&release.spec));
             continue;
         };
-        let report = diff::diff(&previous.spec, &release.spec);
+        let report = diff::diff(&previous.spec, &release.spec).map_err(compare_error)?;
         if report.changes.is_empty() {
             let _ = writeln!(
                 out,
@@ -149,7 +150,13 @@ pub fn render(api: Api, spec: &Value, releases: &[Release]) -> String {
         );
         changes(&mut out, &report);
     }
-    out
+    Ok(out)
+}
+
+fn compare_error(source: diff::DiffError) -> PublishError {
+    PublishError::Compare {
+        source: Box::new(source),
+    }
 }
 
 /// The changes of a report, one list per impact, in the report's order.
@@ -266,7 +273,8 @@ mod tests {
             Api::Cbr,
             &current,
             &[release("1.0.0", v1), release("1.1.0", v11)],
-        );
+        )
+        .expect("renders");
         let unreleased = section(&text, "## Unreleased");
         assert!(
             unreleased.contains("since release 1.1.0; suggested bump major"),
@@ -302,7 +310,7 @@ mod tests {
     #[test]
     fn a_spec_equal_to_its_release_has_nothing_unreleased() {
         let v1 = spec("1.0.0", 100, &["ok"], "first");
-        let text = render(Api::Ocp, &v1, &[release("1.0.0", v1.clone())]);
+        let text = render(Api::Ocp, &v1, &[release("1.0.0", v1.clone())]).expect("renders");
         assert!(
             section(&text, "## Unreleased")
                 .contains("No changes: `openapi/ocp-log-backup-tasks.yaml`"),

@@ -17,17 +17,22 @@
 //! which ignores unknown fields, bounds and patterns. It counts as breaking with `strict`.
 //!
 //! `$ref`s are resolved (to any `#/...` pointer of the same document), `allOf` with a single
-//! `$ref` is read as that schema with the wrapper's keywords on top, and recursive schemas are
-//! compared once per pair of components on a path.
+//! `$ref` is read as that schema with the wrapper's keywords on top, and each pair of schemas is
+//! compared once per place (a parameter, a body's media type, a header): recursive schemas
+//! terminate, and a schema graph whose references fan out costs its size, not its number of
+//! paths. Input is bounded: [`MAX_SPEC_BYTES`] per file, [`MAX_NESTING`] levels of YAML or JSON,
+//! [`MAX_SCHEMA_DEPTH`] levels of schemas.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{PublishError, Version};
+use crate::common::terminal::escape;
 
 /// What stops a diff from running (as opposed to finding breaking changes).
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,46 @@ pub enum DiffError {
         /// What the operating system said.
         #[source]
         source: std::io::Error,
+    },
+    /// The file is larger than [`MAX_SPEC_BYTES`].
+    #[error("{} is larger than {limit} bytes; diff reads specs up to that size", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Where the first invalid byte is.
+        offset: usize,
+    },
+    /// The file nests mappings and sequences deeper than [`MAX_NESTING`].
+    #[error(
+        "{} nests deeper than {limit} levels at line {line} column {column}; diff refuses it",
+        path.display()
+    )]
+    TooDeep {
+        /// The file.
+        path: PathBuf,
+        /// Where the nesting passed the limit (1-based).
+        line: usize,
+        /// The column there (1-based).
+        column: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The file is not YAML (or JSON), as the nesting check read it.
+    #[error("{} is not valid YAML or JSON", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The scanner's message, with line and column.
+        #[source]
+        source: saphyr_parser::ScanError,
     },
     /// The file is neither YAML nor JSON.
     #[error("{} is not valid YAML or JSON", path.display())]
@@ -59,6 +104,18 @@ pub enum DiffError {
         /// What is missing.
         why: String,
     },
+    /// Schemas nest deeper than [`MAX_SCHEMA_DEPTH`] (through properties, items, variants and
+    /// `$ref`s to ever new schemas).
+    #[error(
+        "schemas nest deeper than {limit} levels at {}; diff refuses to compare them",
+        escape(at)
+    )]
+    SchemaTooDeep {
+        /// The operation and location where the walk stopped, as a change would name them.
+        at: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A directory of release copies has none to compare with.
     #[error(
         "{} holds no release copy to compare version {version} with",
@@ -75,13 +132,47 @@ pub enum DiffError {
     Publish(#[from] PublishError),
 }
 
-/// Reads an OpenAPI document (YAML or JSON) from `path`.
+/// The largest spec file [`load`] reads: real specs are well under 1 MiB (ours are about 30 KB),
+/// and the parsers' work grows with the size: a 16 MiB file nested 128 levels deep everywhere took
+/// serde_yaml 17 s and 2.7 GB, so the cap is 4 MiB.
+pub const MAX_SPEC_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The deepest nesting of mappings and sequences [`load`] accepts (serde_yaml's own recursion
+/// limit). Checked before serde_yaml parses: libyaml's scanner does work proportional to the flow
+/// nesting for every token, and serde_yaml scans the whole document before its limit applies, so
+/// 200 KB of `[[[[...` took 17 s.
+pub const MAX_NESTING: usize = 128;
+
+/// How deep [`diff`] follows schemas into each other (properties, items, variants and `$ref`s):
+/// every level is one frame of a recursive walk, and real specs nest a dozen levels.
+pub const MAX_SCHEMA_DEPTH: usize = 128;
+
+/// Reads an OpenAPI document (YAML or JSON) from `path`: at most [`MAX_SPEC_BYTES`], UTF-8,
+/// nested at most [`MAX_NESTING`] levels.
 pub fn load(path: &Path) -> Result<Value, DiffError> {
-    let bytes = std::fs::read(path).map_err(|source| DiffError::Read {
+    let read_error = |source| DiffError::Read {
         path: path.to_path_buf(),
         source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    // One byte more than the limit tells a file at the limit from a larger one, without reading
+    // (or trusting the metadata of) the rest.
+    file.take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(DiffError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_SPEC_BYTES,
+        });
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|e| DiffError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.valid_up_to(),
     })?;
-    let document: Value = serde_yaml::from_slice(&bytes).map_err(|source| DiffError::Parse {
+    check_nesting(path, text)?;
+    let document: Value = serde_yaml::from_str(text).map_err(|source| DiffError::Parse {
         path: path.to_path_buf(),
         source,
     })?;
@@ -104,6 +195,49 @@ pub fn load(path: &Path) -> Result<Value, DiffError> {
         return Err(not_openapi("`paths` is not a mapping"));
     }
     Ok(document)
+}
+
+/// Refuses `text` when mappings and sequences nest deeper than [`MAX_NESTING`], before serde_yaml
+/// sees it. saphyr-parser pulls events one at a time and caps its own flow nesting at 255, so this
+/// pass stays linear in the size of the input whatever its nesting; it also decides syntax errors,
+/// so a document it cannot read never reaches libyaml.
+fn check_nesting(path: &Path, text: &str) -> Result<(), DiffError> {
+    let too_deep = |line: usize, column: usize| DiffError::TooDeep {
+        path: path.to_path_buf(),
+        line,
+        column,
+        limit: MAX_NESTING,
+    };
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    let mut depth = 0usize;
+    while let Some(event) = parser.next_event() {
+        let (event, span) = match event {
+            Ok(found) => found,
+            Err(error) if error.info() == "recursion limit exceeded" => {
+                let at = error.marker();
+                return Err(too_deep(at.line(), at.col() + 1));
+            }
+            Err(source) => {
+                return Err(DiffError::Syntax {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        match event {
+            saphyr_parser::Event::SequenceStart(..) | saphyr_parser::Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(too_deep(span.start.line(), span.start.col() + 1));
+                }
+            }
+            saphyr_parser::Event::SequenceEnd | saphyr_parser::Event::MappingEnd => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Which messages a change affects.
@@ -255,6 +389,7 @@ impl Report {
     }
 
     /// The report for people: the changes grouped by side, then a summary and the suggested bump.
+    /// Text from the specs is escaped for a terminal (`common::terminal`).
     pub fn to_text(&self, strict: bool) -> String {
         let mut out = String::new();
         for (side, heading) in [
@@ -273,10 +408,13 @@ impl Report {
                 } else {
                     format!("{}  {}", c.operation, c.location)
                 };
+                // Paths, property names and messages come from the specs: a terminal must not
+                // act on a control character in them (a newline would forge a line of the report).
                 out.push_str(&format!(
-                    "  {:<14} {at}: {} [{}]\n",
+                    "  {:<14} {}: {} [{}]\n",
                     c.impact.to_string(),
-                    c.message,
+                    escape(&at),
+                    escape(&c.message),
                     c.rule
                 ));
             }
@@ -315,13 +453,29 @@ fn is_breaking(impact: Impact, strict: bool) -> bool {
 }
 
 /// Every change from `old` to `new` (both OpenAPI 3 documents as JSON values).
-pub fn diff(old: &Value, new: &Value) -> Report {
+///
+/// The work is linear in the size of the documents for each place a schema sits (a parameter, a
+/// body's media type, a header): each pair of schemas (after `$ref`s) is compared once per place,
+/// so a change inside a schema used at several places of one body is reported at the first of them
+/// in document order, and a schema graph whose references fan out costs what its size costs, not
+/// what its paths do. Fails with [`DiffError::SchemaTooDeep`] when schemas nest deeper than
+/// [`MAX_SCHEMA_DEPTH`].
+pub fn diff(old: &Value, new: &Value) -> Result<Report, DiffError> {
     let mut differ = Differ {
         old,
         new,
         changes: Vec::new(),
+        compared: HashSet::new(),
+        depth: 0,
+        too_deep: None,
     };
     differ.document();
+    if let Some(at) = differ.too_deep {
+        return Err(DiffError::SchemaTooDeep {
+            at,
+            limit: MAX_SCHEMA_DEPTH,
+        });
+    }
     let mut changes = differ.changes;
     changes.sort_by(|a, b| {
         (a.side, &a.operation, &a.location, a.rule, &a.message).cmp(&(
@@ -338,11 +492,11 @@ pub fn diff(old: &Value, new: &Value) -> Report {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    Report {
+    Ok(Report {
         old_version: version(old),
         new_version: version(new),
         changes,
-    }
+    })
 }
 
 /// The release copy in `dir` that `new` (a document) is checked against; see
@@ -546,8 +700,6 @@ const SCHEMA_KEYS: [&str; 26] = [
 const LOWER_BOUNDS: [&str; 4] = ["minimum", "minLength", "minItems", "minProperties"];
 const UPPER_BOUNDS: [&str; 4] = ["maximum", "maxLength", "maxItems", "maxProperties"];
 
-/// Deeper than this, schemas are not compared (a guard; real specs are far shallower).
-const MAX_DEPTH: usize = 64;
 const MAX_REF_HOPS: usize = 32;
 
 /// Whether a change lets more values through (widens), fewer (narrows), or neither cleanly.
@@ -577,10 +729,25 @@ struct Ctx<'c> {
     place: &'c str,
 }
 
+/// A schema's keywords, borrowed from its document (with an `allOf` wrapper's on top, see
+/// [`resolve`]). Borrowed, not cloned: the nodes below keep their place in the document, which is
+/// what [`Differ::compared`] tells them apart by.
+type Keywords<'a> = BTreeMap<&'a str, &'a Value>;
+
+/// A schema node for [`Differ::compared`]: its address in its document, after `$ref`s.
+type Node = *const Value;
+
 struct Differ<'a> {
     old: &'a Value,
     new: &'a Value,
     changes: Vec<Change>,
+    /// The pairs of schemas compared at the current place ([`Differ::schema_pair`]): a pair met
+    /// again, deeper (a recursive schema) or elsewhere (a shared component), is not walked again.
+    compared: HashSet<(Node, Node)>,
+    /// How many schemas deep the walk is.
+    depth: usize,
+    /// Where the walk passed [`MAX_SCHEMA_DEPTH`], if it did.
+    too_deep: Option<String>,
 }
 
 impl<'a> Differ<'a> {
@@ -806,7 +973,7 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn request_body(&mut self, label: &str, old: Option<&Value>, new: Option<&Value>) {
+    fn request_body(&mut self, label: &str, old: Option<&'a Value>, new: Option<&'a Value>) {
         let old = old.map(|b| deref(self.old, b));
         let new = new.map(|b| deref(self.new, b));
         let ctx = Ctx {
@@ -868,12 +1035,10 @@ impl<'a> Differ<'a> {
         label: &str,
         side: Side,
         place: &str,
-        old: Option<&Value>,
-        new: Option<&Value>,
+        old: Option<&'a Value>,
+        new: Option<&'a Value>,
     ) {
-        let empty = Map::new();
-        let old = old.and_then(Value::as_object).unwrap_or(&empty);
-        let new = new.and_then(Value::as_object).unwrap_or(&empty);
+        let (old, new) = (object_or_empty(old), object_or_empty(new));
         let ctx = Ctx {
             side,
             operation: label,
@@ -920,10 +1085,8 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn responses(&mut self, label: &str, old: Option<&Value>, new: Option<&Value>) {
-        let empty = Map::new();
-        let old = old.and_then(Value::as_object).unwrap_or(&empty);
-        let new = new.and_then(Value::as_object).unwrap_or(&empty);
+    fn responses(&mut self, label: &str, old: Option<&'a Value>, new: Option<&'a Value>) {
+        let (old, new) = (object_or_empty(old), object_or_empty(new));
         for (status, old_response) in old {
             let place = format!("response {status}");
             let ctx = Ctx {
@@ -981,10 +1144,8 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn headers(&mut self, ctx: &Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
-        let empty = Map::new();
-        let old = old.and_then(Value::as_object).unwrap_or(&empty);
-        let new = new.and_then(Value::as_object).unwrap_or(&empty);
+    fn headers(&mut self, ctx: &Ctx<'_>, old: Option<&'a Value>, new: Option<&'a Value>) {
+        let (old, new) = (object_or_empty(old), object_or_empty(new));
         for (name, old_header) in old {
             let Some(new_header) = new.get(name) else {
                 self.push(
@@ -1129,8 +1290,7 @@ impl<'a> Differ<'a> {
     }
 
     /// One `documentation-changed` entry when documenting keywords (or `x-*` extensions) differ.
-    /// `skip` lists the keys compared elsewhere; everything not skipped and not documentation is
-    /// compared structurally as `keyword-changed` for objects that are not schemas.
+    /// `skip` lists the keys compared elsewhere.
     fn documentation(
         &mut self,
         ctx: &Ctx<'_>,
@@ -1139,15 +1299,23 @@ impl<'a> Differ<'a> {
         new: Option<&Value>,
         skip: &[&str],
     ) {
-        let empty = Map::new();
-        let old = old.and_then(Value::as_object).unwrap_or(&empty);
-        let new = new.and_then(Value::as_object).unwrap_or(&empty);
-        let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        self.documentation_of(ctx, path, &keywords(old), &keywords(new), skip);
+    }
+
+    /// [`Differ::documentation`] of two keyword maps.
+    fn documentation_of(
+        &mut self,
+        ctx: &Ctx<'_>,
+        path: &str,
+        old: &Keywords<'_>,
+        new: &Keywords<'_>,
+        skip: &[&str],
+    ) {
+        let keys: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
         let changed: Vec<&str> = keys
             .into_iter()
-            .filter(|k| is_doc_key(k) && !skip.contains(&k.as_str()))
-            .filter(|k| old.get(*k) != new.get(*k))
-            .map(String::as_str)
+            .filter(|k| is_doc_key(k) && !skip.contains(k))
+            .filter(|k| old.get(k) != new.get(k))
             .collect();
         if !changed.is_empty() {
             self.push(
@@ -1160,64 +1328,44 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn schema_pair(&mut self, ctx: &Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
+    /// Compares the schemas at one place (a parameter, a body's media type, a header).
+    fn schema_pair(&mut self, ctx: &Ctx<'_>, old: Option<&'a Value>, new: Option<&'a Value>) {
         static ANY: Value = Value::Bool(true);
-        let mut stack = Vec::new();
-        self.schema(
-            ctx,
-            "",
-            old.unwrap_or(&ANY),
-            new.unwrap_or(&ANY),
-            &mut stack,
-        );
+        self.compared.clear();
+        self.schema(ctx, "", old.unwrap_or(&ANY), new.unwrap_or(&ANY));
     }
 
-    fn schema(
-        &mut self,
-        ctx: &Ctx<'_>,
-        path: &str,
-        old: &Value,
-        new: &Value,
-        stack: &mut Vec<(String, String)>,
-    ) {
-        if stack.len() >= MAX_DEPTH {
+    fn schema(&mut self, ctx: &Ctx<'_>, path: &str, old: &'a Value, new: &'a Value) {
+        if self.too_deep.is_some() {
             return;
         }
-        let (o, old_name) = resolve(self.old, old);
-        let (n, new_name) = resolve(self.new, new);
-        let pushed = match (old_name, new_name) {
-            (Some(a), Some(b)) => {
-                let pair = (a.to_owned(), b.to_owned());
-                if stack.contains(&pair) {
-                    return; // Already being compared further up: a recursive schema.
-                }
-                stack.push(pair);
-                true
-            }
-            _ => false,
-        };
-        self.schema_keywords(ctx, path, &o, &n, stack);
-        if pushed {
-            stack.pop();
+        let pair = (
+            std::ptr::from_ref(deref(self.old, old)),
+            std::ptr::from_ref(deref(self.new, new)),
+        );
+        if !self.compared.insert(pair) {
+            // Compared already: further up (a recursive schema) or at another path of this place
+            // (a shared component, whose changes were reported there).
+            return;
         }
+        if self.depth >= MAX_SCHEMA_DEPTH {
+            let at = match (ctx.place.is_empty(), path.is_empty()) {
+                (true, _) => format!("{} {path}", ctx.operation),
+                (false, true) => format!("{} {}", ctx.operation, ctx.place),
+                (false, false) => format!("{} {}: {path}", ctx.operation, ctx.place),
+            };
+            self.too_deep = Some(at);
+            return;
+        }
+        self.depth += 1;
+        let (o, n) = (resolve(self.old, old), resolve(self.new, new));
+        self.schema_keywords(ctx, path, &o, &n);
+        self.depth -= 1;
     }
 
-    fn schema_keywords(
-        &mut self,
-        ctx: &Ctx<'_>,
-        path: &str,
-        o: &Map<String, Value>,
-        n: &Map<String, Value>,
-        stack: &mut Vec<(String, String)>,
-    ) {
+    fn schema_keywords(&mut self, ctx: &Ctx<'_>, path: &str, o: &Keywords<'a>, n: &Keywords<'a>) {
         let side = ctx.side;
-        self.documentation(
-            ctx,
-            path,
-            Some(&Value::Object(o.clone())),
-            Some(&Value::Object(n.clone())),
-            &[],
-        );
+        self.documentation_of(ctx, path, o, n, &[]);
 
         // Type, without null: nullability is its own rule.
         let (old_types, new_types) = (types(o), types(n));
@@ -1264,10 +1412,10 @@ impl<'a> Differ<'a> {
             _ => {}
         }
 
-        self.enums(ctx, path, o.get("enum"), n.get("enum"));
+        self.enums(ctx, path, o.get("enum").copied(), n.get("enum").copied());
         self.bounds(ctx, path, o, n);
 
-        match (o.get("pattern"), n.get("pattern")) {
+        match (o.get("pattern").copied(), n.get("pattern").copied()) {
             (a, b) if a == b => {}
             (None, Some(p)) => self.push(
                 ctx,
@@ -1294,8 +1442,8 @@ impl<'a> Differ<'a> {
         }
 
         let (old_format, new_format) = (
-            o.get("format").and_then(Value::as_str),
-            n.get("format").and_then(Value::as_str),
+            o.get("format").and_then(|f| f.as_str()),
+            n.get("format").and_then(|f| f.as_str()),
         );
         if old_format != new_format {
             let shape = match (old_format, new_format) {
@@ -1327,7 +1475,7 @@ impl<'a> Differ<'a> {
                 ),
                 Side::Response => (Impact::Documentation, "a response default only documents"),
             };
-            let show = |v: Option<&Value>| v.map_or("none".to_owned(), compact);
+            let show = |v: Option<&&Value>| v.map_or("none".to_owned(), |v| compact(v));
             self.push(
                 ctx,
                 path,
@@ -1341,10 +1489,10 @@ impl<'a> Differ<'a> {
             );
         }
 
-        self.objects(ctx, path, o, n, stack);
+        self.objects(ctx, path, o, n);
 
         if let (Some(a), Some(b)) = (o.get("items"), n.get("items")) {
-            self.schema(ctx, &format!("{path}[]"), a, b, stack);
+            self.schema(ctx, &format!("{path}[]"), a, b);
         } else if o.get("items") != n.get("items") {
             self.push(
                 ctx,
@@ -1356,12 +1504,13 @@ impl<'a> Differ<'a> {
         }
 
         for keyword in ["oneOf", "anyOf", "allOf"] {
-            self.variants(ctx, path, keyword, o.get(keyword), n.get(keyword), stack);
+            let (a, b) = (o.get(keyword).copied(), n.get(keyword).copied());
+            self.variants(ctx, path, keyword, a, b);
         }
 
-        let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
+        let keys: BTreeSet<&str> = o.keys().chain(n.keys()).copied().collect();
         for key in keys {
-            if SCHEMA_KEYS.contains(&key.as_str()) || is_doc_key(key) {
+            if SCHEMA_KEYS.contains(&key) || is_doc_key(key) {
                 continue;
             }
             if o.get(key) != n.get(key) {
@@ -1372,8 +1521,8 @@ impl<'a> Differ<'a> {
                     classify(side, Shape::Changed, false),
                     format!(
                         "{key} changed from {} to {}",
-                        o.get(key).map_or("none".to_owned(), compact),
-                        n.get(key).map_or("none".to_owned(), compact)
+                        o.get(key).map_or("none".to_owned(), |v| compact(v)),
+                        n.get(key).map_or("none".to_owned(), |v| compact(v))
                     ),
                 );
             }
@@ -1408,8 +1557,15 @@ impl<'a> Differ<'a> {
                 ),
             ),
             (Some(old), Some(new)) => {
-                let added: Vec<&Value> = new.iter().filter(|v| !old.contains(v)).collect();
-                let removed: Vec<&Value> = old.iter().filter(|v| !new.contains(v)).collect();
+                let (old_set, new_set) = (canonical_set(old), canonical_set(new));
+                let added: Vec<&Value> = new
+                    .iter()
+                    .filter(|v| !old_set.contains(&v.to_string()))
+                    .collect();
+                let removed: Vec<&Value> = old
+                    .iter()
+                    .filter(|v| !new_set.contains(&v.to_string()))
+                    .collect();
                 if !added.is_empty() {
                     self.push(
                         ctx,
@@ -1432,17 +1588,11 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn bounds(
-        &mut self,
-        ctx: &Ctx<'_>,
-        path: &str,
-        o: &Map<String, Value>,
-        n: &Map<String, Value>,
-    ) {
+    fn bounds(&mut self, ctx: &Ctx<'_>, path: &str, o: &Keywords<'a>, n: &Keywords<'a>) {
         let side = ctx.side;
-        let number = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_f64);
+        let number = |m: &Keywords<'a>, k: &str| m.get(k).and_then(|v| v.as_f64());
         let report = |this: &mut Self, key: &str, shape: Shape| {
-            let show = |m: &Map<String, Value>| m.get(key).map_or("none".to_owned(), compact);
+            let show = |m: &Keywords<'a>| m.get(key).map_or("none".to_owned(), |v| compact(v));
             let (rule, verb) = match shape {
                 Shape::Narrowed => ("bounds-tightened", "tightened"),
                 Shape::Widened => ("bounds-loosened", "loosened"),
@@ -1477,7 +1627,7 @@ impl<'a> Differ<'a> {
         // OpenAPI 3.0 exclusive bounds are flags on minimum/maximum; 3.1's are numbers. A flag
         // turned on tightens; a number is a bound like the others.
         for (key, raising_tightens) in [("exclusiveMinimum", true), ("exclusiveMaximum", false)] {
-            match (o.get(key), n.get(key)) {
+            match (o.get(key).copied(), n.get(key).copied()) {
                 (a, b) if a == b => {}
                 (None | Some(Value::Bool(false)), Some(Value::Bool(true))) => {
                     report(self, key, Shape::Narrowed)
@@ -1496,7 +1646,7 @@ impl<'a> Differ<'a> {
                 },
             }
         }
-        match (o.get("uniqueItems"), n.get("uniqueItems")) {
+        match (o.get("uniqueItems").copied(), n.get("uniqueItems").copied()) {
             (a, b) if a == b => {}
             (_, Some(Value::Bool(true))) => report(self, "uniqueItems", Shape::Narrowed),
             _ => report(self, "uniqueItems", Shape::Widened),
@@ -1514,27 +1664,13 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn objects(
-        &mut self,
-        ctx: &Ctx<'_>,
-        path: &str,
-        o: &Map<String, Value>,
-        n: &Map<String, Value>,
-        stack: &mut Vec<(String, String)>,
-    ) {
+    fn objects(&mut self, ctx: &Ctx<'_>, path: &str, o: &Keywords<'a>, n: &Keywords<'a>) {
         let side = ctx.side;
-        let empty = Map::new();
-        let old_props = o
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let new_props = n
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let required = |m: &Map<String, Value>| -> BTreeSet<String> {
+        let properties = |m: &Keywords<'a>| object_or_empty(m.get("properties").copied());
+        let (old_props, new_props) = (properties(o), properties(n));
+        let required = |m: &Keywords<'a>| -> BTreeSet<String> {
             m.get("required")
-                .and_then(Value::as_array)
+                .and_then(|r| r.as_array())
                 .map(|r| {
                     r.iter()
                         .filter_map(Value::as_str)
@@ -1551,7 +1687,7 @@ impl<'a> Differ<'a> {
                 format!("{path}.{name}")
             }
         };
-        let old_closed = o.get("additionalProperties") == Some(&Value::Bool(false));
+        let old_closed = o.get("additionalProperties").copied() == Some(&Value::Bool(false));
         for (name, old_schema) in old_props {
             let here = child(name);
             let Some(new_schema) = new_props.get(name) else {
@@ -1585,7 +1721,7 @@ impl<'a> Differ<'a> {
                 ),
                 _ => {}
             }
-            self.schema(ctx, &here, old_schema, new_schema, stack);
+            self.schema(ctx, &here, old_schema, new_schema);
         }
         for (name, _) in new_props
             .iter()
@@ -1635,10 +1771,13 @@ impl<'a> Differ<'a> {
             );
         }
 
-        match (o.get("additionalProperties"), n.get("additionalProperties")) {
+        match (
+            o.get("additionalProperties").copied(),
+            n.get("additionalProperties").copied(),
+        ) {
             (a, b) if a == b => {}
             (Some(a @ Value::Object(_)), Some(b @ Value::Object(_))) => {
-                self.schema(ctx, &format!("{path}{{*}}"), a, b, stack)
+                self.schema(ctx, &format!("{path}{{*}}"), a, b)
             }
             (_, Some(Value::Bool(false))) => self.push(
                 ctx,
@@ -1680,9 +1819,8 @@ impl<'a> Differ<'a> {
         ctx: &Ctx<'_>,
         path: &str,
         keyword: &str,
-        old: Option<&Value>,
-        new: Option<&Value>,
-        stack: &mut Vec<(String, String)>,
+        old: Option<&'a Value>,
+        new: Option<&'a Value>,
     ) {
         let empty: &[Value] = &[];
         let old: &[Value] = old.and_then(Value::as_array).map_or(empty, Vec::as_slice);
@@ -1700,7 +1838,7 @@ impl<'a> Differ<'a> {
         if old.len() == new.len() {
             for (i, (a, b)) in old.iter().zip(new).enumerate() {
                 if a != b {
-                    self.schema(ctx, &format!("{path}<{keyword} {i}>"), a, b, stack);
+                    self.schema(ctx, &format!("{path}<{keyword} {i}>"), a, b);
                 }
             }
             return;
@@ -1710,8 +1848,11 @@ impl<'a> Differ<'a> {
         } else {
             (Shape::Widened, Shape::Narrowed)
         };
+        // Membership by canonical text (maps are sorted), not by scanning: linear, not quadratic,
+        // in the number of branches.
+        let (old_set, new_set) = (canonical_set(old), canonical_set(new));
         for (i, branch) in old.iter().enumerate() {
-            if !new.contains(branch) {
+            if !new_set.contains(&branch.to_string()) {
                 self.push(
                     ctx,
                     path,
@@ -1722,7 +1863,7 @@ impl<'a> Differ<'a> {
             }
         }
         for (i, branch) in new.iter().enumerate() {
-            if !old.contains(branch) {
+            if !old_set.contains(&branch.to_string()) {
                 self.push(
                     ctx,
                     path,
@@ -1789,10 +1930,8 @@ fn lookup<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
 
 /// The schema `schema` stands for: `$ref`s followed, and an `allOf` holding a single `$ref` read
 /// as the referenced schema with the wrapper's other keywords (`nullable`, `description`) on top.
-/// Also returns the last `$ref` followed, which names the schema for cycle detection.
-fn resolve<'v>(root: &'v Value, schema: &'v Value) -> (Map<String, Value>, Option<&'v str>) {
+fn resolve<'v>(root: &'v Value, schema: &'v Value) -> Keywords<'v> {
     let mut current = schema;
-    let mut name = None;
     let mut wrappers: Vec<&'v Map<String, Value>> = Vec::new();
     for _ in 0..MAX_REF_HOPS {
         let Some(map) = current.as_object() else {
@@ -1801,7 +1940,6 @@ fn resolve<'v>(root: &'v Value, schema: &'v Value) -> (Map<String, Value>, Optio
         if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
             match lookup(root, reference) {
                 Some(target) => {
-                    name = Some(reference);
                     current = target;
                     continue;
                 }
@@ -1818,17 +1956,37 @@ fn resolve<'v>(root: &'v Value, schema: &'v Value) -> (Map<String, Value>, Optio
         break;
     }
     // `true`, `false` or a malformed schema: nothing to compare keyword by keyword.
-    let mut merged = current.as_object().cloned().unwrap_or_default();
+    let mut merged = keywords(Some(current));
     for wrapper in wrappers.iter().rev() {
         for (key, value) in wrapper.iter().filter(|(k, _)| *k != "allOf") {
-            merged.insert(key.clone(), value.clone());
+            merged.insert(key.as_str(), value);
         }
     }
-    (merged, name)
+    merged
+}
+
+/// An object's map; an empty one for anything else.
+fn object_or_empty(value: Option<&Value>) -> &Map<String, Value> {
+    static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+    value.and_then(Value::as_object).unwrap_or(&EMPTY)
+}
+
+/// An object's keys and values, borrowed; empty for anything else.
+fn keywords(value: Option<&Value>) -> Keywords<'_> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default()
+}
+
+/// The JSON text of each value, for membership tests: serde_json's maps are sorted, so equal
+/// values have equal text.
+fn canonical_set(values: &[Value]) -> HashSet<String> {
+    values.iter().map(Value::to_string).collect()
 }
 
 /// The non-null types a schema allows; `None` when it names none (any type).
-fn types(schema: &Map<String, Value>) -> Option<BTreeSet<String>> {
+fn types(schema: &Keywords<'_>) -> Option<BTreeSet<String>> {
     let found: BTreeSet<String> = match schema.get("type")? {
         Value::String(t) => [t.clone()].into(),
         Value::Array(ts) => ts
@@ -1841,11 +1999,11 @@ fn types(schema: &Map<String, Value>) -> Option<BTreeSet<String>> {
     Some(found.into_iter().filter(|t| t != "null").collect())
 }
 
-fn nullable(schema: &Map<String, Value>) -> bool {
-    schema.get("nullable") == Some(&Value::Bool(true))
+fn nullable(schema: &Keywords<'_>) -> bool {
+    schema.get("nullable").copied() == Some(&Value::Bool(true))
         || schema
             .get("type")
-            .and_then(Value::as_array)
+            .and_then(|t| t.as_array())
             .is_some_and(|ts| ts.iter().any(|t| t == "null"))
 }
 
@@ -2060,12 +2218,15 @@ mod tests {
         let doc = json!({"components": {"schemas": {"T": {"type": "string", "description": "t"}}}});
         let wrapped = json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true,
                              "description": "w"});
-        let (map, name) = resolve(&doc, &wrapped);
+        let map = resolve(&doc, &wrapped);
+        let merged: Map<String, Value> = map
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
         assert_eq!(
-            Value::Object(map),
+            Value::Object(merged),
             json!({"type": "string", "nullable": true, "description": "w"})
         );
-        assert_eq!(name, Some("#/components/schemas/T"));
     }
 
     #[test]
@@ -2087,9 +2248,29 @@ mod tests {
             doc(json!({"type": "string"})),
             doc(json!({"type": "integer"})),
         );
-        assert!(diff(&old, &old).changes.is_empty());
+        assert!(diff(&old, &old).expect("compares").changes.is_empty());
         // N is not used by an operation: only the published component set is compared.
-        assert!(diff(&old, &new).changes.is_empty());
+        assert!(diff(&old, &new).expect("compares").changes.is_empty());
+    }
+
+    /// Property names and messages come from the specs: escaped before a terminal.
+    #[test]
+    fn the_text_report_escapes_spec_text_for_the_terminal() {
+        let report = Report {
+            old_version: None,
+            new_version: None,
+            changes: vec![Change {
+                side: Side::Response,
+                impact: Impact::Breaking,
+                operation: "GET /a".into(),
+                location: "response 200: x\u{1b}[2J".into(),
+                rule: "property-removed",
+                message: "property removed\n  breaking       GET /forged".into(),
+            }],
+        };
+        let text = report.to_text(false);
+        assert!(text.contains(r"response 200: x\x1b[2J: property removed\n  breaking"));
+        assert!(!text.contains('\u{1b}') && !text.contains("\n  breaking       GET /forged"));
     }
 
     #[test]

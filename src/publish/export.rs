@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{PublishError, Version, changelog, reference};
+use crate::common::terminal::escape;
 use crate::contract::{self, Api, Target, convert};
 
 /// Where every published `$id` starts. A namespace, not a promise that the URL serves the file:
@@ -196,7 +197,7 @@ fn publish_api(api: Api, publication: &mut Publication) -> Result<Value, Publish
         .insert(reference_path.clone(), page.into_bytes());
     let changelog_path = format!("{api}/{}", changelog::FILE);
     let releases = changelog::releases(api, spec, version)?;
-    let page = changelog::render(api, spec, &releases);
+    let page = changelog::render(api, spec, &releases)?;
     publication
         .files
         .insert(changelog_path.clone(), page.into_bytes());
@@ -300,36 +301,46 @@ impl Publication {
     /// Writes every file under `dir`, rewriting only those whose content changed, adding missing
     /// release copies (never rewriting one), and removing files the previous index listed that are
     /// no longer generated. Nothing else in `dir` is touched.
+    ///
+    /// No symbolic link is followed: `dir` itself, every directory on the way to a file and every
+    /// file written or removed must not be one ([`PublishError::Symlink`]), and an entry of the
+    /// previous index that is absolute, leaves `dir` or names a release copy is refused
+    /// ([`PublishError::Index`]). Everything is checked before the first change, so a refused
+    /// directory is left as it was. (A link swapped in while `write` runs is out of scope: the
+    /// threat is a link committed to a checkout; files are still replaced by a rename, which never
+    /// follows a link at the file itself.)
     pub fn write(&self, dir: &Path) -> Result<WriteReport, PublishError> {
-        let previous: Vec<String> = read_optional(&dir.join(INDEX))?
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-            .and_then(|index| index.get("files").cloned())
-            .and_then(|files| serde_json::from_value(files).ok())
-            .unwrap_or_default();
+        let dir = &output_dir(dir)?;
+        let previous = self.previous_files(dir)?;
         let mut report = WriteReport::default();
+        let mut writes: Vec<(&str, &[u8])> = Vec::new();
         for (relative, bytes) in &self.files {
-            let path = native(dir, relative);
-            if read_optional(&path)?.as_deref() == Some(bytes.as_slice()) {
-                report.unchanged += 1;
-                continue;
-            }
-            write_file(&path, bytes)?;
-            report.written.push(relative.clone());
-        }
-        for (relative, bytes) in &self.releases {
-            let path = native(dir, relative);
-            if path.exists() {
+            let found = guarded(dir, relative)?;
+            if found.exists && read_optional(&found.path)?.as_deref() == Some(bytes.as_slice()) {
                 report.unchanged += 1;
             } else {
-                write_file(&path, bytes)?;
-                report.written.push(relative.clone());
+                writes.push((relative, bytes));
             }
         }
-        for relative in previous {
-            if self.files.contains_key(&relative) || !is_safe_relative(&relative) {
-                continue;
+        for (relative, bytes) in &self.releases {
+            if guarded(dir, relative)?.exists {
+                report.unchanged += 1;
+            } else {
+                writes.push((relative, bytes));
             }
-            let path = native(dir, &relative);
+        }
+        let mut removals = Vec::new();
+        for relative in previous {
+            let found = guarded(dir, &relative)?;
+            if found.exists {
+                removals.push((relative, found.path));
+            }
+        }
+        for (relative, bytes) in writes {
+            write_file(dir, relative, bytes)?;
+            report.written.push(relative.to_owned());
+        }
+        for (relative, path) in removals {
             match std::fs::remove_file(&path) {
                 Ok(()) => report.removed.push(relative),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -339,13 +350,74 @@ impl Publication {
         Ok(report)
     }
 
+    /// The files the index in `dir` lists that this publication no longer generates: what
+    /// [`Publication::write`] removes. An index that is not one `schemas` writes, or an entry that
+    /// is absolute, leaves the directory or names a (write-once) release copy, is an error, never
+    /// silently skipped.
+    fn previous_files(&self, dir: &Path) -> Result<Vec<String>, PublishError> {
+        let found = guarded(dir, INDEX)?;
+        if !found.exists {
+            return Ok(Vec::new());
+        }
+        let Some(bytes) = read_optional(&found.path)? else {
+            return Ok(Vec::new());
+        };
+        let refuse = |why: String| PublishError::Index {
+            index: found.path.clone(),
+            why,
+        };
+        let index: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| refuse(format!("not JSON ({e}), so not an index `schemas` wrote")))?;
+        let Some(files) = index.get("files").and_then(Value::as_array) else {
+            return Err(refuse(
+                "no `files` list, so not an index `schemas` wrote".into(),
+            ));
+        };
+        let mut previous = Vec::new();
+        for file in files {
+            let Some(relative) = file.as_str() else {
+                return Err(refuse(format!(
+                    "entry {} is not a path",
+                    escape(&file.to_string())
+                )));
+            };
+            if self.files.contains_key(relative) {
+                continue;
+            }
+            let shown = escape(relative);
+            if !is_safe_relative(relative) {
+                return Err(refuse(format!(
+                    "entry \"{shown}\" is absolute or leaves the directory"
+                )));
+            }
+            if is_release_copy(relative) || self.releases.contains_key(relative) {
+                return Err(refuse(format!(
+                    "entry \"{shown}\" is a release copy, which is never removed"
+                )));
+            }
+            previous.push(relative.to_owned());
+        }
+        Ok(previous)
+    }
+
     /// How `dir` differs from this publication, sorted by path; empty when it is up to date.
     /// Release copies are only required to exist (they are frozen), and earlier releases are
     /// expected, not extra.
+    ///
+    /// Like [`Publication::write`], it follows no symbolic link: a link at `dir`, on the way to
+    /// a generated file or at one is an error ([`PublishError::Symlink`]); any other link in the
+    /// tree is reported as an extra file, not entered.
     pub fn check(&self, dir: &Path) -> Result<Vec<Drift>, PublishError> {
+        let dir = &output_dir(dir)?;
         let mut drift = Vec::new();
         for (relative, bytes) in &self.files {
-            match read_optional(&native(dir, relative))? {
+            let found = guarded(dir, relative)?;
+            let content = if found.exists {
+                read_optional(&found.path)?
+            } else {
+                None
+            };
+            match content {
                 None => drift.push(Drift {
                     path: relative.clone(),
                     kind: DriftKind::Missing,
@@ -358,14 +430,14 @@ impl Publication {
             }
         }
         for relative in self.releases.keys() {
-            if !native(dir, relative).exists() {
+            if !guarded(dir, relative)?.exists {
                 drift.push(Drift {
                     path: relative.clone(),
                     kind: DriftKind::Missing,
                 });
             }
         }
-        if dir.is_dir() {
+        if is_directory(dir)? {
             let mut present = Vec::new();
             walk(dir, "", &mut present)?;
             for relative in present {
@@ -400,10 +472,62 @@ fn is_safe_relative(relative: &str) -> bool {
             .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
-fn native(dir: &Path, relative: &str) -> PathBuf {
-    relative
-        .split('/')
-        .fold(dir.to_path_buf(), |p, part| p.join(part))
+/// The output directory as given, without a trailing `/` (with one, the system would resolve a
+/// link at its last component), refused when it is itself a symbolic link: a checkout can
+/// commit `schemas` as a link to anywhere. Links above it are the caller's choice and followed.
+fn output_dir(dir: &Path) -> Result<PathBuf, PublishError> {
+    let dir: PathBuf = dir.components().collect();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    match std::fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(PublishError::Symlink { path: dir }),
+        Ok(_) => Ok(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(dir),
+        Err(e) => Err(PublishError::io(dir)(e)),
+    }
+}
+
+/// Whether `dir` (already checked not to be a link) exists as a directory.
+fn is_directory(dir: &Path) -> Result<bool, PublishError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) => Ok(meta.is_dir()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(PublishError::io(dir)(e)),
+    }
+}
+
+/// A file below the output directory, located without following links.
+struct Located {
+    /// `dir/relative` as a native path.
+    path: PathBuf,
+    /// Whether the file exists (it is not a link: [`guarded`] refuses those).
+    exists: bool,
+}
+
+/// Locates `dir/relative`, refusing a symbolic link at any component below `dir`: the file
+/// itself or a directory on the way, existing ones checked with `symlink_metadata` (which does not
+/// follow them). The single check every read, write and removal goes through.
+fn guarded(dir: &Path, relative: &str) -> Result<Located, PublishError> {
+    let mut path = dir.to_path_buf();
+    let mut exists = true;
+    for part in relative.split('/') {
+        path.push(part);
+        if !exists {
+            continue;
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(PublishError::Symlink { path });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => exists = false,
+            Err(e) => return Err(PublishError::io(path)(e)),
+        }
+    }
+    Ok(Located { path, exists })
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PublishError> {
@@ -414,11 +538,63 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PublishError> {
     }
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(PublishError::io(parent))?;
+/// Writes `dir/relative`: creates the directories on the way one by one (refusing a link at any
+/// of them), writes a new temporary file beside the target (`create_new` fails rather than follow
+/// a link planted under its name) and renames it over the target, which replaces a link there
+/// instead of writing through it.
+fn write_file(dir: &Path, relative: &str, bytes: &[u8]) -> Result<(), PublishError> {
+    let (parents, name) = relative.rsplit_once('/').unwrap_or(("", relative));
+    let mut parent = dir.to_path_buf();
+    for part in std::iter::once("").chain(parents.split('/')) {
+        if !part.is_empty() {
+            parent.push(part);
+        }
+        match std::fs::symlink_metadata(&parent) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(PublishError::Symlink { path: parent });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::create_dir(&parent) {
+                    Ok(()) => {}
+                    // Created meanwhile: the next write's check looks at it again.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(PublishError::io(parent)(e)),
+                }
+            }
+            Err(e) => return Err(PublishError::io(parent)(e)),
+        }
     }
-    std::fs::write(path, bytes).map_err(PublishError::io(path))
+    let target = parent.join(name);
+    let (temporary, mut file) = temporary_file(&parent, name)?;
+    let written = std::io::Write::write_all(&mut file, bytes).and_then(|()| {
+        drop(file);
+        std::fs::rename(&temporary, &target)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(PublishError::io(target)(e));
+    }
+    Ok(())
+}
+
+/// A new, empty file beside `name` in `parent`, under a name nobody else uses.
+fn temporary_file(parent: &Path, name: &str) -> Result<(PathBuf, std::fs::File), PublishError> {
+    let mut attempts = 0;
+    loop {
+        let path = parent.join(format!(".{name}.{:016x}.tmp", fastrand::u64(..)));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 8 => {
+                attempts += 1;
+            }
+            Err(e) => return Err(PublishError::io(path)(e)),
+        }
+    }
 }
 
 /// Every file under `dir`, as `/`-separated paths relative to the walk's root.

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 
 pub use version::Version;
 
+use crate::common::terminal::escape;
 use crate::contract::{Api, ContractError};
 
 /// What stops a publication step (writing, checking or reading published files).
@@ -27,7 +28,7 @@ pub enum PublishError {
     #[error(transparent)]
     Contract(#[from] ContractError),
     /// A file or directory could not be read or written.
-    #[error("cannot read or write {}", path.display())]
+    #[error("cannot read or write {}", shown(path))]
     Io {
         /// The file or directory concerned.
         path: PathBuf,
@@ -44,6 +45,13 @@ pub enum PublishError {
         #[source]
         source: serde_json::Error,
     },
+    /// Two versions of a spec could not be compared for the changelog.
+    #[error("cannot compare the releases for the changelog")]
+    Compare {
+        /// Why `diff` refused them.
+        #[source]
+        source: Box<diff::DiffError>,
+    },
     /// A release copy compiled into this crate is not YAML (it was edited by hand).
     #[error("the release copy {path} is not valid YAML")]
     Release {
@@ -53,6 +61,25 @@ pub enum PublishError {
         #[source]
         source: serde_yaml::Error,
     },
+    /// A path that would be written, created, removed or compared is a symbolic link. Links are
+    /// never followed: a checkout (a pull request in CI) can plant one to make `schemas` write or
+    /// delete files outside the directory.
+    #[error(
+        "refusing to follow the symbolic link {}: `schemas` never writes, removes or reads through one",
+        shown(path)
+    )]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// The previous `index.json` is not one `schemas` writes, or lists a file it must not delete.
+    #[error("{}: {why}; refusing to use it", shown(index))]
+    Index {
+        /// The index file.
+        index: PathBuf,
+        /// What is wrong, naming the entry (escaped for the terminal).
+        why: String,
+    },
     /// `info.version` of a spec is not `MAJOR.MINOR.PATCH`.
     #[error("the {api} spec's info.version {version:?} is not MAJOR.MINOR.PATCH")]
     Version {
@@ -61,6 +88,12 @@ pub enum PublishError {
         /// What it says.
         version: String,
     },
+}
+
+/// A path for a message: it may hold names from a checkout or an index, so terminal controls in it
+/// are escaped.
+fn shown(path: &std::path::Path) -> String {
+    escape(&path.display().to_string()).into_owned()
 }
 
 impl PublishError {

@@ -52,7 +52,7 @@ fn each_fixture_pair_gets_its_expected_classification() {
                 &std::fs::read_to_string(dir.join("expect.json")).expect("expect.json"),
             )
             .expect("expect.json is JSON");
-            let report = diff::diff(&old, &new);
+            let report = diff::diff(&old, &new).expect("the pair compares");
             let found = triples(&serde_json::to_value(&report.changes).expect("serialises"));
             assert_eq!(
                 found,
@@ -113,7 +113,7 @@ fn every_rule_has_a_fixture_pair_named_after_it() {
 fn each_spec_diffed_against_itself_reports_nothing() {
     for api in Api::ALL {
         let spec = api.spec().expect("spec parses");
-        let report = diff::diff(spec, spec);
+        let report = diff::diff(spec, spec).expect("the spec compares");
         assert!(report.changes.is_empty(), "{api}: {:#?}", report.changes);
         assert_eq!(report.bump(true), Bump::None);
         assert!(report.version_allows(true));
@@ -267,4 +267,175 @@ fn help_is_snapshotted() {
     let out = run(&["diff", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     settings().bind(|| insta::assert_snapshot!("cli_diff_help", text(&out.stdout)));
+}
+
+/// A spec whose response schema `L0` has `width` properties each referring to `L1`, and so on
+/// down to `L{levels}`, a string (or `leaf`): `width^levels` paths through `levels + 1` schemas.
+fn fan_out(levels: usize, width: usize, leaf: &str) -> Value {
+    let mut schemas = serde_json::Map::new();
+    for level in 0..levels {
+        let properties: serde_json::Map<String, Value> = (0..width)
+            .map(|i| {
+                let name = char::from(b'a' + u8::try_from(i).expect("a small width"));
+                let reference = format!("#/components/schemas/L{}", level + 1);
+                (name.to_string(), serde_json::json!({ "$ref": reference }))
+            })
+            .collect();
+        schemas.insert(
+            format!("L{level}"),
+            serde_json::json!({"type": "object", "properties": properties}),
+        );
+    }
+    schemas.insert(format!("L{levels}"), serde_json::json!({ "type": leaf }));
+    serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "fan-out", "version": "1.0.0"},
+        "paths": {"/fan": {"get": {"responses": {"200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/L0"}}}
+        }}}}},
+        "components": {"schemas": schemas}
+    })
+}
+
+/// Regression (issue 9, item 12): every path through a `$ref` fan-out was walked, so 20 levels
+/// of 2 properties took 5.7 s and 516 MB (a million copies of the one change). Each pair of
+/// schemas is now compared once per place: the change at the leaf is reported once, at the first
+/// path that reaches it.
+#[test]
+fn a_reference_fan_out_is_compared_once_per_pair_of_schemas() {
+    for (levels, width) in [(8, 2), (20, 4)] {
+        let (old, new) = (
+            fan_out(levels, width, "string"),
+            fan_out(levels, width, "integer"),
+        );
+        let report = diff::diff(&old, &new).expect("compares");
+        let first_path = vec!["a"; levels].join(".");
+        assert_eq!(
+            report.changes,
+            [diff::Change {
+                side: diff::Side::Response,
+                impact: diff::Impact::Breaking,
+                operation: "GET /fan".into(),
+                location: format!("response 200 application/json: {first_path}"),
+                rule: "type-changed",
+                message: "type changed from string to integer".into(),
+            }],
+            "{levels} levels of {width}"
+        );
+        let same = diff::diff(&old, &old).expect("compares");
+        assert!(same.changes.is_empty(), "{:#?}", same.changes);
+    }
+    // The same through the command, which also loads the files.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (old, new) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    for (path, leaf) in [(&old, "string"), (&new, "integer")] {
+        std::fs::write(path, fan_out(20, 4, leaf).to_string()).expect("write");
+    }
+    let out = run(&[
+        "diff",
+        &old.display().to_string(),
+        &new.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\n1 change(s): 1 breaking (0 request, 1 response)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Regression (issue 9, item 12): a chain of ever new schemas deeper than the walk's limit is an
+/// error naming where it stopped (it was silently cut at 64 levels, leaving changes below out).
+#[test]
+fn schemas_nested_past_the_limit_are_refused_naming_the_place() {
+    let (old, new) = (fan_out(200, 1, "string"), fan_out(200, 1, "integer"));
+    let error = diff::diff(&old, &new).expect_err("too deep");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "schemas nest deeper than {} levels at GET /fan response 200 application/json: a.a.a.",
+            diff::MAX_SCHEMA_DEPTH
+        )),
+        "{message}"
+    );
+    assert!(matches!(
+        error,
+        diff::DiffError::SchemaTooDeep { limit: 128, .. }
+    ));
+    // One level less than the limit still compares, and finds the change at the bottom.
+    let report = diff::diff(
+        &fan_out(diff::MAX_SCHEMA_DEPTH - 1, 1, "string"),
+        &fan_out(diff::MAX_SCHEMA_DEPTH - 1, 1, "integer"),
+    )
+    .expect("within the limit");
+    assert_eq!(report.changes.len(), 1, "{:#?}", report.changes);
+}
+
+/// Regression (issue 9, item 12): 200 KB of nested YAML flow sequences took 17 s in the parser
+/// (libyaml scans the whole document, doing work proportional to the nesting for each token,
+/// before serde_yaml's recursion limit applies). Nesting past the limit, in flow or block style or
+/// as JSON, and a file past the size limit are refused with an error naming the file.
+#[test]
+fn deep_nesting_and_oversized_files_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = case("status-added", "old.yaml");
+    let limit = diff::MAX_NESTING;
+    let block: String = (0..=limit)
+        .map(|level| format!("{}k:\n", "  ".repeat(level)))
+        .chain([format!("{}leaf: 1\n", "  ".repeat(limit + 1))])
+        .collect();
+    let cases = [
+        ("flow.yaml", format!("x: {}\n", "[".repeat(100_000))),
+        (
+            "flow-closed.yaml",
+            format!("x: {}{}\n", "[".repeat(200), "]".repeat(200)),
+        ),
+        ("block.yaml", format!("openapi: 3.0.3\n{block}")),
+        (
+            "deep.json",
+            format!("{}1{}", "{\"a\":".repeat(limit + 1), "}".repeat(limit + 1)),
+        ),
+    ];
+    for (name, content) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        let shown = path.display().to_string();
+        let out = run(&["diff", &shown, &good]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{shown} nests deeper than {limit} levels at line")),
+            "{name}: {err}"
+        );
+    }
+    // At the limit it parses (and is then not an OpenAPI document).
+    let at_limit = dir.path().join("at-limit.json");
+    std::fs::write(
+        &at_limit,
+        format!("{}1{}", "[".repeat(limit), "]".repeat(limit)),
+    )
+    .expect("write");
+    let out = run(&["diff", &at_limit.display().to_string(), &good]);
+    assert!(
+        text(&out.stderr).contains("is not an OpenAPI 3 document"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let big = dir.path().join("big.yaml");
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(diff::MAX_SPEC_BYTES + 1)
+        .expect("a sparse file past the limit");
+    let shown = big.display().to_string();
+    let out = run(&["diff", &good, &shown]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "{shown} is larger than {} bytes",
+            diff::MAX_SPEC_BYTES
+        )),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use backup_task_api::contract::{self, Api, Contract, Target};
+use backup_task_api::publish::PublishError;
 use backup_task_api::publish::export::{self, BASE_URI, Drift, DriftKind};
 use serde_json::Value;
 
@@ -275,13 +276,7 @@ fn write_removes_what_an_earlier_index_listed_and_no_longer_exists() {
     std::fs::write(root.join("cbr/v0/openapi.yaml"), "old\n").expect("write");
     let files = index["files"].as_array_mut().expect("files");
     files.push("cbr/v0/openapi.yaml".into());
-    files.push("../outside.txt".into());
     std::fs::write(&index_path, serde_json::to_vec(&index).expect("JSON")).expect("write");
-    std::fs::write(
-        dir.path().parent().expect("tmp").join("outside.txt"),
-        "keep",
-    )
-    .ok();
 
     let report = publication.write(root).expect("write");
     assert_eq!(report.removed, ["cbr/v0/openapi.yaml"]);
@@ -343,4 +338,214 @@ fn help_is_snapshotted() {
     let out = run(&["schemas", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     settings().bind(|| insta::assert_snapshot!("cli_schemas_help", text(&out.stdout)));
+}
+
+/// A directory with `out/` (the output directory, already published into) beside a file and a
+/// directory outside it that a planted link or index entry aims at.
+struct Hostile {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    victim: PathBuf,
+    victim_dir: PathBuf,
+}
+
+const VICTIM: &str = "not yours to overwrite\n";
+
+fn hostile() -> Hostile {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    export::publication()
+        .expect("publication")
+        .write(&out)
+        .expect("a clean first write");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, VICTIM).expect("write victim");
+    let victim_dir = dir.path().join("elsewhere");
+    std::fs::create_dir(&victim_dir).expect("mkdir");
+    std::fs::write(victim_dir.join("openapi.yaml"), VICTIM).expect("write");
+    Hostile {
+        _dir: dir,
+        out,
+        victim,
+        victim_dir,
+    }
+}
+
+impl Hostile {
+    /// Replaces `out/relative` (a file or a directory) with a symbolic link to `target`.
+    fn plant(&self, relative: &str, target: &Path) -> PathBuf {
+        let link = self.out.join(relative);
+        if link.is_dir() {
+            std::fs::remove_dir_all(&link).expect("rm -r");
+        } else if link.exists() {
+            std::fs::remove_file(&link).expect("rm");
+        }
+        std::os::unix::fs::symlink(target, &link).expect("symlink");
+        link
+    }
+
+    /// Adds `entries` to `out/index.json`'s file list, as an earlier run might have listed them.
+    fn list_in_index(&self, entries: &[&str]) {
+        let path = self.out.join(export::INDEX);
+        let mut index: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("index")).expect("JSON");
+        let files = index["files"].as_array_mut().expect("files");
+        files.extend(entries.iter().map(|e| Value::from(*e)));
+        std::fs::write(&path, serde_json::to_vec(&index).expect("JSON")).expect("write");
+    }
+
+    /// Runs `schemas MODE out` and asserts exit 2 with `named` in the message.
+    fn refused(&self, mode: &str, named: &str) {
+        let out = run(&["schemas", mode, &self.out.display().to_string()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {stderr}");
+        assert!(
+            stderr.contains(named),
+            "{mode}: {named} not named in: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    fn assert_untouched(&self) {
+        assert_eq!(
+            std::fs::read_to_string(&self.victim).expect("the victim still exists"),
+            VICTIM
+        );
+        let mut outside: Vec<String> = std::fs::read_dir(&self.victim_dir)
+            .expect("elsewhere")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        outside.sort();
+        assert_eq!(outside, ["openapi.yaml"], "nothing created outside");
+        assert_eq!(
+            std::fs::read_to_string(self.victim_dir.join("openapi.yaml")).expect("kept"),
+            VICTIM
+        );
+    }
+}
+
+/// Regression (issue 9, item 11): with a link planted where `schemas --out` writes a file (one it
+/// rewrites, and the index it always reads and writes), it wrote through the link, outside the
+/// directory.
+#[test]
+fn a_link_planted_for_a_written_file_is_refused_and_not_followed() {
+    for relative in ["cbr/v1/components/OperationLog.json", export::INDEX] {
+        let h = hostile();
+        let link = h.plant(relative, &h.victim);
+        let shown = link.display().to_string();
+        h.refused("--out", &shown);
+        h.refused("--check", &shown);
+        h.assert_untouched();
+        let publication = export::publication().expect("publication");
+        match publication.write(&h.out) {
+            Err(PublishError::Symlink { path }) => assert_eq!(path, link),
+            other => panic!("{relative}: expected a refused link, got {other:?}"),
+        }
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("still there")
+                .file_type()
+                .is_symlink(),
+            "refused before any change"
+        );
+        h.assert_untouched();
+    }
+}
+
+/// Regression (issue 9, item 11): a link planted for a directory on the way (and for the output
+/// directory itself) made `schemas --out` create and rewrite files in the directory it aims at.
+#[test]
+fn a_link_planted_for_a_directory_on_the_way_is_refused() {
+    let h = hostile();
+    let link = h.plant("ocp/v1", &h.victim_dir);
+    h.refused("--out", &link.display().to_string());
+    h.refused("--check", &link.display().to_string());
+    h.assert_untouched();
+
+    let h = hostile();
+    let real = h.out.with_file_name("real-out");
+    std::fs::rename(&h.out, &real).expect("mv");
+    std::os::unix::fs::symlink(&h.victim_dir, &h.out).expect("symlink");
+    h.refused("--out", &h.out.display().to_string());
+    h.refused("--check", &h.out.display().to_string());
+    // With a trailing `/` the system would resolve the link; it is refused all the same.
+    let slash = format!("{}/", h.out.display());
+    let out = run(&["schemas", "--out", &slash]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    h.assert_untouched();
+}
+
+/// Regression (issue 9, item 11): `schemas --out` deletes what the previous index lists and no
+/// longer generates; an entry leaving the directory (`..`, absolute), passing through a planted
+/// link, or naming a write-once release copy is refused with the entry named, and nothing is
+/// deleted or written.
+#[test]
+fn index_entries_outside_the_directory_are_refused_never_deleted() {
+    for (entry, named) in [
+        (
+            "../victim.txt",
+            "\"../victim.txt\" is absolute or leaves the directory",
+        ),
+        ("ABSOLUTE", "is absolute or leaves the directory"),
+        ("cbr/v1/../../../victim.txt", "leaves the directory"),
+        (
+            "cbr/releases/1.0.0.yaml",
+            "is a release copy, which is never removed",
+        ),
+    ] {
+        let h = hostile();
+        let absolute = h.victim.display().to_string();
+        let entry = if entry == "ABSOLUTE" {
+            &absolute
+        } else {
+            entry
+        };
+        h.list_in_index(&[entry]);
+        let index_before = std::fs::read(h.out.join(export::INDEX)).expect("index");
+        h.refused("--out", named);
+        h.assert_untouched();
+        assert!(h.out.join("cbr/releases/1.0.0.yaml").is_file(), "{entry}");
+        assert_eq!(
+            std::fs::read(h.out.join(export::INDEX)).expect("index"),
+            index_before,
+            "{entry}: refused before any change"
+        );
+    }
+    let h = hostile();
+    // An entry inside the directory whose way passes a planted link: `out/cbr/v0` -> elsewhere.
+    h.plant("cbr/v0", &h.victim_dir);
+    h.list_in_index(&["cbr/v0/openapi.yaml"]);
+    h.refused("--out", &h.out.join("cbr/v0").display().to_string());
+    h.assert_untouched();
+    // A control character in an entry is shown escaped, not sent to the terminal.
+    let h2 = hostile();
+    h2.list_in_index(&["../\u{1b}[2Jx"]);
+    h2.refused("--out", r"\x1b[2Jx");
+    // An index that is not one `schemas` wrote is not guessed at: nothing it lists is deleted,
+    // and it is not overwritten.
+    let h3 = hostile();
+    std::fs::write(h3.out.join(export::INDEX), "not an index\n").expect("write");
+    h3.refused("--out", "not JSON");
+    assert_eq!(
+        std::fs::read_to_string(h3.out.join(export::INDEX)).expect("index"),
+        "not an index\n"
+    );
+}
+
+/// A link elsewhere in the tree is not entered by `--check`: it is an extra file.
+#[test]
+fn check_reports_a_stray_link_as_extra_without_entering_it() {
+    let h = hostile();
+    std::os::unix::fs::symlink(&h.victim_dir, h.out.join("cbr/v1/stray")).expect("symlink");
+    let drift = export::publication()
+        .expect("publication")
+        .check(&h.out)
+        .expect("check");
+    assert_eq!(
+        drift,
+        [Drift {
+            path: "cbr/v1/stray".into(),
+            kind: DriftKind::Extra
+        }]
+    );
 }

@@ -49,7 +49,7 @@ pub enum DiffError {
         path: PathBuf,
         /// The parser's message, with line and column.
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
     /// The file parsed but is not an OpenAPI 3 document.
     #[error("{} is not an OpenAPI 3 document: {why}", path.display())]
@@ -81,7 +81,7 @@ pub fn load(path: &Path) -> Result<Value, DiffError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let document: Value = serde_yaml::from_slice(&bytes).map_err(|source| DiffError::Parse {
+    let document: Value = crate::yaml::from_slice(&bytes).map_err(|source| DiffError::Parse {
         path: path.to_path_buf(),
         source,
     })?;

@@ -51,7 +51,7 @@ pub enum PublishError {
         path: String,
         /// The parser's message.
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
     /// `info.version` of a spec is not `MAJOR.MINOR.PATCH`.
     #[error("the {api} spec's info.version {version:?} is not MAJOR.MINOR.PATCH")]

@@ -10,3 +10,4 @@ pub mod mock;
 pub use error::{Error, Stall, VendorError};
 pub mod ocp;
 pub mod publish;
+pub mod yaml;

@@ -73,7 +73,7 @@ impl Api {
     pub fn spec(self) -> Result<&'static Value, ContractError> {
         static SPECS: [OnceLock<Result<Value, String>>; 2] = [OnceLock::new(), OnceLock::new()];
         SPECS[self as usize]
-            .get_or_init(|| serde_yaml::from_str(self.spec_yaml()).map_err(|e| e.to_string()))
+            .get_or_init(|| crate::yaml::from_str(self.spec_yaml()).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|why| ContractError::Spec {
                 api: self,

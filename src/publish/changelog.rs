@@ -47,7 +47,7 @@ pub fn releases(
         let Some(parsed) = Version::parse(version) else {
             continue;
         };
-        let spec: Value = serde_yaml::from_str(text).map_err(|source| PublishError::Release {
+        let spec: Value = crate::yaml::from_str(text).map_err(|source| PublishError::Release {
             path: format!("{api}/releases/{version}.yaml"),
             source,
         })?;

@@ -94,7 +94,7 @@ pub enum DiffError {
         path: PathBuf,
         /// The parser's message, with line and column.
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
     /// The file parsed but is not an OpenAPI 3 document.
     #[error("{} is not an OpenAPI 3 document: {why}", path.display())]
@@ -137,10 +137,9 @@ pub enum DiffError {
 /// serde_yaml 17 s and 2.7 GB, so the cap is 4 MiB.
 pub const MAX_SPEC_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The deepest nesting of mappings and sequences [`load`] accepts (serde_yaml's own recursion
-/// limit). Checked before serde_yaml parses: libyaml's scanner does work proportional to the flow
-/// nesting for every token, and serde_yaml scans the whole document before its limit applies, so
-/// 200 KB of `[[[[...` took 17 s.
+/// The deepest nesting of mappings and sequences [`load`] accepts (serde_yaml's recursion limit,
+/// and [`crate::yaml::MAX_DEPTH`]). Checked in a first linear pass that names the line and column:
+/// with serde_yaml (libyaml), 200 KB of `[[[[...` took 17 s before its own limit applied.
 pub const MAX_NESTING: usize = 128;
 
 /// How deep [`diff`] follows schemas into each other (properties, items, variants and `$ref`s):
@@ -172,7 +171,7 @@ pub fn load(path: &Path) -> Result<Value, DiffError> {
         offset: e.valid_up_to(),
     })?;
     check_nesting(path, text)?;
-    let document: Value = serde_yaml::from_str(text).map_err(|source| DiffError::Parse {
+    let document: Value = crate::yaml::from_str(text).map_err(|source| DiffError::Parse {
         path: path.to_path_buf(),
         source,
     })?;

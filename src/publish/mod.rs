@@ -59,7 +59,7 @@ pub enum PublishError {
         path: String,
         /// The parser's message.
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
     /// A path that would be written, created, removed or compared is a symbolic link. Links are
     /// never followed: a checkout (a pull request in CI) can plant one to make `schemas` write or

@@ -821,24 +821,25 @@ fn ocp_authenticate(
             Err("Bad credentials".into())
         };
     }
-    let Some(rest) = authorization
-        .strip_prefix(signer::AUTH_SCHEME)
-        .map(str::trim)
-    else {
+    if !authorization.starts_with(signer::AUTH_SCHEME) {
         return Err("Full authentication is required to access this resource".into());
-    };
-    let Some((access_key, signature)) = rest.split_once(':') else {
+    }
+    let Some(signer::ParsedAuthorization {
+        access_key,
+        signature,
+    }) = signer::parse_authorization(authorization)
+    else {
         return Err("Malformed OCP-ACCESS-KEY-HMACSHA1 authorization".into());
     };
     let Some((expected_key, secret)) = &config.ocp_keys else {
         return Err("AK/SK authentication is not enabled".into());
     };
-    if access_key != expected_key {
+    if access_key != *expected_key {
         return Err("Unknown access key".into());
     }
     let date = header("date");
-    let sent = httpdate::parse_http_date(date)
-        .map_err(|_| "Missing or malformed Date header".to_owned())?;
+    let sent = signer::parse_http_date(date)
+        .ok_or_else(|| "Missing or malformed Date header".to_owned())?;
     if !within_clock_skew(sent) {
         return Err("The Date header is more than 15 minutes from the server's clock".into());
     }

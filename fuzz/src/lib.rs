@@ -23,8 +23,11 @@ use backup_task_api::{cbr, ocp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// One target's check: it panics when a property breaks.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (`fuzz/fuzz_targets/<name>.rs`, `tests/fixtures/fuzz/<name>/`) and check.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("contract_fast_path", contract_fast_path),
     ("decode_cbr_page", decode_cbr_page),
     ("decode_ocp_page", decode_ocp_page),
@@ -47,7 +50,11 @@ pub fn contract_fast_path(data: &[u8]) {
     let Some((&selector, payload)) = data.split_first() else {
         return;
     };
-    let api = if selector & 1 == 0 { Api::Cbr } else { Api::Ocp };
+    let api = if selector & 1 == 0 {
+        Api::Cbr
+    } else {
+        Api::Ocp
+    };
     let status = if selector & 2 == 0 { 200 } else { 400 };
     let target = Target::Response { status };
     let contract = Contract::get(api)
@@ -63,7 +70,10 @@ pub fn contract_fast_path(data: &[u8]) {
             Err(e) => panic!("{api} has a {target} target: {e}"),
         },
     };
-    assert_eq!(fast, slow, "check_bytes and validate disagree ({api}, {target})");
+    assert_eq!(
+        fast, slow,
+        "check_bytes and validate disagree ({api}, {target})"
+    );
 }
 
 /// What the clients do with a body: `serde_json::from_slice` into the typed model (progenitor),
@@ -160,11 +170,15 @@ pub fn timestamp(data: &[u8]) {
     };
     let lenient = Timestamp::lenient(text);
     let parsed = Timestamp::parse(text);
-    assert_eq!(parsed.is_ok(), lenient.is_valid(), "parse and lenient agree");
+    assert_eq!(
+        parsed.is_ok(),
+        lenient.is_valid(),
+        "parse and lenient agree"
+    );
     assert_eq!(lenient.as_str(), text, "the text is kept as it came");
     let _ = format!("{lenient:?} {lenient}");
-    let json = serde_json::to_string(&lenient)
-        .unwrap_or_else(|e| panic!("a timestamp serialises: {e}"));
+    let json =
+        serde_json::to_string(&lenient).unwrap_or_else(|e| panic!("a timestamp serialises: {e}"));
     let back: Timestamp =
         serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json} deserialises: {e}"));
     assert_eq!(back, lenient, "the JSON form reads back equal");

@@ -252,7 +252,7 @@ pub(crate) async fn execute(
 /// wait (the server's if it asked, else the backoff's) does not fit in what is left of `budget`
 /// after `slept`. Checked arithmetic: a server's `Retry-After: 18446744073709551615` is a wait
 /// that does not fit, not an overflow.
-pub(crate) fn next_delay(
+pub fn next_delay(
     retryable: bool,
     backoff: Option<Duration>,
     asked: Option<Duration>,

@@ -976,13 +976,17 @@ fn ocp_authenticate(
     if !scheme.eq_ignore_ascii_case(signer::AUTH_SCHEME) {
         return Err("Full authentication is required to access this resource".into());
     }
-    let Some((access_key, signature)) = credentials.split_once(':') else {
+    let Some(signer::ParsedAuthorization {
+        access_key,
+        signature,
+    }) = signer::parse_authorization(header("authorization"))
+    else {
         return Err("Malformed OCP-ACCESS-KEY-HMACSHA1 authorization".into());
     };
     // The Date before the keys: what is wrong with it says nothing about them.
     let date = header("date");
-    let sent = httpdate::parse_http_date(date)
-        .map_err(|_| "Missing or malformed Date header".to_owned())?;
+    let sent = signer::parse_http_date(date)
+        .ok_or_else(|| "Missing or malformed Date header".to_owned())?;
     if !within_clock_skew(sent) {
         return Err("The Date header is more than 15 minutes from the server's clock".into());
     }

@@ -197,6 +197,46 @@ pub fn http_date(t: SystemTime) -> String {
     httpdate::fmt_http_date(clamped)
 }
 
+/// The parts of an `Authorization: OCP-ACCESS-KEY-HMACSHA1 {AK}:{signature}` value, for a server
+/// that verifies one. It holds the signature, not the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedAuthorization {
+    /// The access key, before the last `:`.
+    pub access_key: String,
+    /// The Base64 signature, after the last `:`.
+    pub signature: String,
+}
+
+/// Reads an `Authorization` value of this scheme; `None` for any other shape (Basic included).
+///
+/// The split is at the last `:` because a Base64 signature never contains one, so an access key
+/// that does still reads back whole. Surrounding spaces are trimmed, as HTTP strips them. The
+/// scheme name is matched in any case (RFC 7235).
+#[must_use]
+pub fn parse_authorization(value: &str) -> Option<ParsedAuthorization> {
+    let value = value.trim_start_matches([' ', '\t']);
+    let (scheme, rest) = value.split_at_checked(AUTH_SCHEME.len())?;
+    if !scheme.eq_ignore_ascii_case(AUTH_SCHEME) {
+        return None;
+    }
+    // The scheme is a whole word: `OCP-ACCESS-KEY-HMACSHA1X ...` is another scheme.
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let (access_key, signature) = rest.trim_matches([' ', '\t']).rsplit_once(':')?;
+    Some(ParsedAuthorization {
+        access_key: access_key.to_owned(),
+        signature: signature.to_owned(),
+    })
+}
+
+/// Reads a `Date` header value back (RFC 1123, or the obsolete RFC 850 and asctime forms that
+/// HTTP also allows); `None` for anything else.
+#[must_use]
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(text).ok()
+}
+
 /// The x-ocp-headers field: `x-ocp-*` headers as lower-cased `name:value` lines, sorted by
 /// name, joined by `\n`; empty when there are none.
 ///
@@ -445,6 +485,50 @@ mod tests {
         }
         if let Some(far) = UNIX_EPOCH.checked_add(Duration::from_secs(400_000_000_000)) {
             assert_eq!(http_date(far), "Fri, 31 Dec 9999 23:59:59 GMT");
+        }
+    }
+
+    #[test]
+    fn an_authorization_value_reads_back() {
+        let value = authorization(AK, SK, &example2());
+        assert_eq!(
+            parse_authorization(&value),
+            Some(ParsedAuthorization {
+                access_key: AK.into(),
+                signature: "TsQD6HDOuZuJ409m0wdnZPmijlc=".into(),
+            })
+        );
+        // Base64 has no `:`, so the last one separates even an access key that holds one.
+        assert_eq!(
+            parse_authorization("OCP-ACCESS-KEY-HMACSHA1 a:b:sig=")
+                .map(|p| (p.access_key, p.signature)),
+            Some(("a:b".into(), "sig=".into()))
+        );
+        // RFC 7235: the scheme name is case-insensitive.
+        assert_eq!(
+            parse_authorization("ocp-access-key-hmacsha1 ak:sig")
+                .map(|p| (p.access_key, p.signature)),
+            Some(("ak".into(), "sig".into()))
+        );
+        for wrong in [
+            "",
+            "Basic YQ==",
+            "OCP-ACCESS-KEY-HMACSHA1",
+            "OCP-ACCESS-KEY-HMACSHA1 no-colon",
+            "OCP-ACCESS-KEY-HMACSHA1X ak:sig",
+            "ocp-access-key-hmacsha1x ak:sig",
+        ] {
+            assert_eq!(parse_authorization(wrong), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn a_date_header_reads_back() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_673_946_837);
+        assert_eq!(parse_http_date(&http_date(t)), Some(t));
+        assert_eq!(parse_http_date("Tuesday, 17-Jan-23 09:13:57 GMT"), Some(t));
+        for wrong in ["", "yesterday", "2023-01-17T09:13:57Z"] {
+            assert_eq!(parse_http_date(wrong), None, "{wrong}");
         }
     }
 

@@ -8,6 +8,7 @@ mod decisions;
 mod diff;
 mod examples;
 mod fixtures;
+mod fuzz_regressions;
 mod generated;
 mod mock;
 mod publish;

@@ -1,0 +1,4 @@
+//! `cbr_signer`: see [`backup_task_api_fuzz::cbr_signer`] for what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| backup_task_api_fuzz::cbr_signer(data));

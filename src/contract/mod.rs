@@ -29,9 +29,6 @@ use serde_json::{Map, Value, json};
 /// JSON Schema dialect of every converted schema.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
-/// Longest message a violation carries; longer ones (a huge offending value) are cut.
-const MAX_MESSAGE_CHARS: usize = 300;
-
 /// One of the two APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Api {
@@ -467,15 +464,13 @@ impl Contract {
             .iter_errors(instance)
             .map(|error| {
                 let pointer = error.instance_path().as_str().to_owned();
-                let keyword = error.kind().keyword().to_owned();
-                // Redact before cutting, so a credential is never half-shown at the cut.
-                let message =
-                    redact::message(error.to_string(), &pointer, error.instance(), &keyword);
+                // Redacted while it is rendered, so a credential is never half-shown at the cut.
+                let message = redact::message_of_value(&error, &pointer, error.instance());
                 Violation {
-                    message: truncate(&message),
+                    keyword: error.kind().keyword().to_owned(),
+                    message,
                     schema_path: error.schema_path().as_str().to_owned(),
                     pointer,
-                    keyword,
                 }
             })
             .collect();
@@ -557,14 +552,12 @@ impl Contract {
     }
 }
 
-/// Cuts `message` to [`MAX_MESSAGE_CHARS`] characters, saying how much was left out.
+/// Cuts `message` to [`redact::MAX_MESSAGE_CHARS`] characters, saying how much was left out.
+#[cfg(test)]
 fn truncate(message: &str) -> String {
-    let total = message.chars().count();
-    if total <= MAX_MESSAGE_CHARS {
-        return message.to_owned();
-    }
-    let kept: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
-    format!("{kept}... ({} more characters)", total - MAX_MESSAGE_CHARS)
+    let mut out = redact::Capped::new(redact::MAX_MESSAGE_CHARS);
+    let _ = fmt::Write::write_str(&mut out, message);
+    out.finish()
 }
 
 #[cfg(test)]
@@ -591,7 +584,7 @@ mod tests {
     fn long_messages_are_cut_and_say_so() {
         let long = "x".repeat(1000);
         let cut = truncate(&long);
-        assert!(cut.starts_with(&"x".repeat(MAX_MESSAGE_CHARS)));
+        assert!(cut.starts_with(&"x".repeat(redact::MAX_MESSAGE_CHARS)));
         assert!(cut.ends_with("... (700 more characters)"), "{cut}");
         assert_eq!(truncate("short"), "short");
     }

@@ -357,3 +357,60 @@ fn a_large_document_gets_a_verdict() {
     );
     eprintln!("two 10 MB documents checked in {took:?}");
 }
+
+#[test]
+fn repeated_member_names_are_violations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Valid under "the last one wins", which is how it passed before; other readers keep the first.
+    write(
+        dir.path(),
+        "count.json",
+        r#"{"count": "x", "count": 0, "operation_logs": []}"#,
+    );
+    // Inside a record, three times; and the same names in different records, which is fine.
+    let record = page()["operation_logs"][0].to_string();
+    let repeated = format!(
+        r#"{{"count": 2, "operation_logs": [{}, {{"status": "success", "status": "failed", {}]}}"#,
+        record,
+        &record[1..]
+    );
+    write(dir.path(), "record.json", repeated);
+    write(
+        dir.path(),
+        "traffic.ndjson",
+        "{\"count\": 0, \"operation_logs\": []}\n{\"count\": 0, \"operation_logs\": [], \"count\": 0}\n",
+    );
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        "./count.json: /count: \"count\" occurs 2 times in one object; readers disagree on which one counts\n\
+         ./record.json: /operation_logs/1/status: \"status\" occurs 3 times in one object; readers disagree on which one counts\n"
+    );
+    let ndjson = run(
+        dir.path(),
+        &[
+            "validate",
+            "--api",
+            "cbr",
+            "--ndjson",
+            "--format",
+            "json",
+            "traffic.ndjson",
+        ],
+        b"",
+    );
+    assert_eq!(ndjson.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&ndjson.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["valid"], true);
+    assert_eq!(
+        value["results"][1]["violations"],
+        json!([{"pointer": "/count", "keyword": "duplicateKey",
+                "message": "\"count\" occurs 2 times in one object; readers disagree on which one counts"}])
+    );
+}

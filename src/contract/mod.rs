@@ -488,24 +488,43 @@ impl Contract {
 
     /// Parses `bytes` as JSON and checks it against `target`: every member name repeated in one
     /// object ([`repeated`]), then [`Contract::validate`]'s violations of the document as
-    /// [`parse_json`] reads it.
+    /// [`parse_json`] reads it, with the same messages.
     ///
     /// The fast path: simd-json reads the text into a tape whose strings borrow from a scratch
-    /// copy, and the validator checks the tape in place, building no `Value` ([`tape`]). Only text
-    /// the fast path declines, or a payload it does not find valid, is parsed by `serde_json` into
-    /// a `Value` for [`Contract::validate`]: the verdict and every violation are `validate`'s.
+    /// copy, and the validator checks the tape in place, building no `Value` ([`tape`]). A payload
+    /// that fails is checked again on the tape to collect its violations, each message rendering
+    /// only as much of the failing value as it shows ([`redact`]), so an invalid payload costs
+    /// about what a valid one does. Only text the fast path declines (and the rare violation
+    /// whose message needs more than the failing value, see [`redact::message`]) is parsed by
+    /// `serde_json` into a `Value`.
     pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
         // An unknown target is refused before the text is looked at.
         let compiled = self.compiled(target)?;
         let bytes = strip_bom(bytes);
         let fast = self.tape_validator(target, compiled)?;
-        let valid = tape::with_document(bytes, |document| {
-            document.is_some_and(|document| {
-                document.repeated_names().is_empty() && fast.is_valid(document.root())
-            })
+        let verdict = tape::with_document(bytes, |document| {
+            let document = document?;
+            let mut violations: Vec<Violation> = document
+                .repeated_names()
+                .iter()
+                .map(repeated::Repeated::violation)
+                .collect();
+            if violations.is_empty() && fast.is_valid(document.root()) {
+                return Some(Verdict::Valid);
+            }
+            for error in fast.iter_errors(document.root()) {
+                let pointer = error.instance_path().as_str().to_owned();
+                let message = match document.node_of(error.instance()) {
+                    Some(node) => redact::message(&error, &pointer, &node)?,
+                    // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
+                    None => redact::message_of_value(&error, &pointer, error.instance()),
+                };
+                violations.push(violation(&error, pointer, message));
+            }
+            Some(to_verdict(violations))
         });
-        if valid {
-            return Ok(Verdict::Valid);
+        if let Some(verdict) = verdict {
+            return Ok(verdict);
         }
         let (instance, mut violations) = match parse_json_and_repeats(bytes) {
             Ok(parsed) => parsed,

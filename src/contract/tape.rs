@@ -7,25 +7,30 @@
 //! ([`jsonschema::json`]) as it validates a `Value`. The buffers are kept per thread, so a check
 //! allocates nothing in the steady state.
 //!
-//! The fast path only ever answers "valid"; everything else goes to `serde_json` and
-//! [`super::Contract::validate`]. [`with_document`] declines (passes `None`) whenever simd-json
-//! might read the text differently from `serde_json`: any error, nesting deeper than
-//! [`FAST_MAX_DEPTH`], integers beyond 64 bits. Where the two read a number differently the
-//! difference cannot change a verdict (`-0` is the integer 0 here and -0.0 there; JSON Schema
-//! compares numbers by value).
+//! A document is read here exactly as `serde_json` reads it into a `Value`, so a verdict, and every
+//! violation with its message, is the same on either. [`with_document`] declines (passes `None`)
+//! whenever simd-json might read the text differently: any error, nesting deeper than
+//! [`FAST_MAX_DEPTH`], integers beyond 64 bits. `-0` is the float -0.0 here as there.
 //!
 //! A member name repeated in one object is where the two could part: the tape holds every
 //! occurrence, a `Value` only the last. [`Document`] finds every repeated name when it is built
 //! ([`Document::repeated_names`], which the contract reports as violations) and then hides the
 //! earlier occurrences, so validation sees the `Value`'s members: the last occurrence, once.
+//!
+//! Validation errors on a tape carry no copy of the failing value: building one for a failing
+//! array of a million objects cost more than the whole valid document. An error's instance is a
+//! marker that names the node instead ([`node_of`]); the caller renders the node from the tape,
+//! and only as far as a message shows it.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
 use jsonschema::types::JsonType;
+use jsonschema_value::LazyInstance;
 use serde_json::{Map, Number, Value};
 use simd_json::{Node as N, StaticNode as S};
 
@@ -39,6 +44,9 @@ const KEEP_BYTES: usize = 16 << 20;
 
 /// Objects with more members than this find repeated names with a hash map, not a scan.
 const SCAN_MEMBERS: usize = 16;
+
+/// What a tape error's instance starts with; the node's index follows ([`node_of`]).
+const MARKER: &str = "\u{0}backup-task-api tape node ";
 
 /// simd-json's work buffers, its node vector and the copy of the input, kept per thread.
 #[derive(Default)]
@@ -186,13 +194,20 @@ impl<'t> Document<'t> {
         self.node(0)
     }
 
-    /// The value at index `at` of the tape.
+    /// The value at index `at` of the tape (as [`node_of`] gives it).
     fn node(&self, at: usize) -> TapeNode<'_> {
         TapeNode {
             nodes: self.nodes,
             hidden: &self.hidden,
             at,
         }
+    }
+
+    /// The node an error's instance names, if it names one of this document's nodes.
+    pub fn node_of(&self, instance: &Value) -> Option<TapeNode<'_>> {
+        node_of(instance)
+            .filter(|at| *at < self.nodes.len())
+            .map(|at| self.node(at))
     }
 
     /// The document as a `serde_json::Value` (the last of repeated names wins, as there).
@@ -229,6 +244,16 @@ pub(crate) fn push_escaped(out: &mut String, segment: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// The index of the tape node an error's instance stands for; `None` for a real value.
+pub fn node_of(instance: &Value) -> Option<usize> {
+    instance.as_str()?.strip_prefix(MARKER)?.parse().ok()
+}
+
+/// What an error's instance becomes: a marker naming node `at` ([`node_of`]).
+fn marker(_: &[u8], at: u32) -> Value {
+    Value::String(format!("{MARKER}{at}"))
 }
 
 /// Index one past the value at `at`.
@@ -333,10 +358,36 @@ impl<'a> TapeNode<'a> {
 /// The number simd-json read. simd-json refuses what does not fit an `f64`, so `from_f64` holds.
 fn number(node: &S) -> Option<Number> {
     match node {
+        // simd-json reads `-0` as the integer 0 (`0` is `U64`); serde_json reads the float -0.0,
+        // and a message shows it as `-0.0`.
+        S::I64(0) => Number::from_f64(-0.0),
         S::I64(n) => Some((*n).into()),
         S::U64(n) => Some((*n).into()),
         S::F64(f) => Number::from_f64(*f),
         S::Bool(_) | S::Null => None,
+    }
+}
+
+/// Whether `node` equals `expected` as JSON Schema compares (`enum`, `const`), without building a
+/// `Value` of it: a failing array of a million objects is compared, not copied.
+fn equals(node: &TapeNode<'_>, expected: &Value) -> bool {
+    match (node.node(), expected) {
+        (N::String(s), Value::String(e)) => s == e,
+        (N::Static(S::Null), e) => e.is_null(),
+        (N::Static(S::Bool(b)), e) => e.as_bool() == Some(*b),
+        (N::Static(n), Value::Number(e)) => number(n).is_some_and(|n| cmp::equal_numbers(&n, e)),
+        (N::Array { .. }, Value::Array(items)) => {
+            node.as_array()
+                .is_some_and(|array| array.len() == items.len())
+                && node.children().zip(items).all(|(n, e)| equals(&n, e))
+        }
+        (N::Object { .. }, Value::Object(members)) => node.as_object().is_some_and(|object| {
+            object.len() == members.len()
+                && object
+                    .members()
+                    .all(|(name, n)| members.get(name).is_some_and(|e| equals(&n, e)))
+        }),
+        _ => false,
     }
 }
 
@@ -406,18 +457,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
     }
 
     fn equals_value(&self, expected: &Value) -> bool {
-        // `enum` and `const` compare scalars on every record: answer those without a `Value`.
-        match (self.node(), expected) {
-            (N::String(s), Value::String(e)) => s == e,
-            (N::String(_), _) => false,
-            (N::Static(S::Null), e) => e.is_null(),
-            (N::Static(S::Bool(b)), e) => e.as_bool() == Some(*b),
-            (N::Static(n), Value::Number(e)) => {
-                number(n).is_some_and(|n| cmp::equal_numbers(&n, e))
-            }
-            (N::Static(_), _) => false,
-            _ => cmp::equal(&self.to_value(), expected),
-        }
+        equals(self, expected)
     }
 
     fn to_value(&self) -> Cow<'a, Value> {
@@ -435,6 +475,20 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
                     .collect::<Map<String, Value>>(),
             ),
         })
+    }
+
+    fn lazy_value(&self) -> LazyInstance<'a> {
+        // A marker naming the node, not a copy of it (see the module docs). A tape too long for a
+        // `u32` index (never under the input caps) gets the copy.
+        match u32::try_from(self.at) {
+            Ok(at) => LazyInstance::Deferred {
+                bytes: &[],
+                tag: at,
+                make: marker,
+                cell: OnceLock::new(),
+            },
+            Err(_) => LazyInstance::Ready(self.to_value()),
+        }
     }
 
     fn identity(&self) -> Option<NodeIdentity> {
@@ -559,12 +613,10 @@ mod tests {
         let value = with_document(text, |doc| doc.map(|d| d.to_value()))?;
         let exact: Value = serde_json::from_slice(text)
             .unwrap_or_else(|e| panic!("fast accepted what serde_json refuses ({e}): {shown}"));
-        // `-0` is the one text read differently (the integer 0 here, -0.0 there): equal as JSON
-        // Schema compares numbers, so no verdict changes.
-        if !shown.contains("-0") {
-            assert_eq!(value, exact, "{shown}");
-        }
-        assert!(cmp::equal(&value, &exact), "{shown}");
+        // Equal as `Value`s, `-0` included (the float -0.0 on both sides), so a message that
+        // shows a number shows the same text.
+        assert_eq!(value, exact, "{shown}");
+        assert_eq!(value.to_string(), exact.to_string(), "{shown}");
         Some(value)
     }
 
@@ -748,6 +800,21 @@ mod tests {
     }
 
     #[test]
+    fn an_error_names_its_node_instead_of_copying_it() {
+        with_document(br#"{"a":[{"x":1},{"x":2}],"b":"s"}"#, |doc| {
+            let doc = doc.expect("parses");
+            let root = doc.root().as_object().expect("object");
+            let a = root.get(&TapeJson::prepare_key("a")).expect("a");
+            let instance = a.lazy_value().into_cow().into_owned();
+            let named = doc.node_of(&instance).expect("a node of this tape");
+            assert_eq!(named.to_value().into_owned(), json!([{"x": 1}, {"x": 2}]));
+            // A real value, even a string, names nothing.
+            assert!(doc.node_of(&json!("s")).is_none());
+            assert!(doc.node_of(&json!(3)).is_none());
+        });
+    }
+
+    #[test]
     fn scalars_compare_with_enum_values_like_values_do() {
         with_document(br#"["ok",1,1.0,null,true,{"a":[1]}]"#, |doc| {
             let items: Vec<TapeNode<'_>> = doc
@@ -768,6 +835,9 @@ mod tests {
             assert!(items[4].equals_value(&json!(true)));
             assert!(items[5].equals_value(&json!({"a": [1.0]})));
             assert!(!items[5].equals_value(&json!({"a": [2]})));
+            assert!(!items[5].equals_value(&json!({"a": [1], "b": 1})));
+            assert!(!items[5].equals_value(&json!([1])));
+            assert!(!items[5].equals_value(&json!("{\"a\":[1]}")));
         });
     }
 }

@@ -3,8 +3,9 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Instant;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use backup_task_api::contract::{self, Api};
 use serde_json::{Value, json};
@@ -412,5 +413,81 @@ fn repeated_member_names_are_violations() {
         value["results"][1]["violations"],
         json!([{"pointer": "/count", "keyword": "duplicateKey",
                 "message": "\"count\" occurs 2 times in one object; readers disagree on which one counts"}])
+    );
+}
+
+/// How long a run that used to block forever gets before it counts as hung: a guard against a
+/// test that never ends, not a measure of speed (every run here takes a few seconds at most).
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Waits for `child`, killing it (by its id) if it is still running after [`HANG_GUARD`].
+fn finish(child: Child, what: &str) -> Output {
+    let pid = child.id().to_string();
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match wait.recv_timeout(HANG_GUARD) {
+        Ok(output) => output.expect("binary finishes"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            panic!("{what}: still running after {HANG_GUARD:?}, so it hung");
+        }
+    }
+}
+
+/// `validate` in a shell whose data segment is capped at `limit_kib` (`ulimit -d`): a run that
+/// needs more fails to allocate and aborts. Two rayon threads and two malloc arenas, so the
+/// figure does not depend on the machine's cores.
+fn run_capped(dir: &Path, limit_kib: usize, args: &[&str]) -> Output {
+    let child = Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("ulimit -d {limit_kib} && exec \"$0\" \"$@\""))
+        .arg(BIN)
+        .args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh starts");
+    finish(child, &args.join(" "))
+}
+
+#[test]
+fn an_invalid_document_costs_about_what_a_valid_one_does() {
+    // The reference page with one string (`checkpoint_id`) an array of 300,000 small objects,
+    // 2.4 MB. Its violation used to copy the failing array into a `Value` (a map per object) and
+    // render it whole three times: about 250 MB at its peak, over the cap below. Checked and
+    // rendered on the tape, and only as far as the message shows it, it takes about 70.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut value = page();
+    value["operation_logs"][0]["checkpoint_id"] = Value::Array(vec![json!({"a": 1}); 300_000]);
+    write(dir.path(), "hostile.json", value.to_string());
+    let out = run_capped(
+        dir.path(),
+        150_000,
+        &["validate", "--api", "cbr", "hostile.json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    // The message is cut as before and counts what it left out.
+    let whole = format!(
+        "{} is not of type \"string\"",
+        value["operation_logs"][0]["checkpoint_id"]
+    );
+    let kept: String = whole.chars().take(300).collect();
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        format!(
+            "hostile.json: /operation_logs/0/checkpoint_id: {kept}... ({} more characters)\n",
+            whole.chars().count() - 300
+        )
     );
 }

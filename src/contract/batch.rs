@@ -40,6 +40,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Api, Contract, ContractError, JsonError, Target, Verdict, Violation};
+use crate::common::terminal::Escaped;
 
 /// Largest document (or NDJSON line) read by default: 64 MiB, room for the 50 MB pages the
 /// benchmarks check.
@@ -982,25 +983,33 @@ fn display_pointer(v: &Violation) -> &str {
     }
 }
 
+/// One entry as text. Paths, pointers and messages carry payload text (a member name, a string
+/// with C1 controls, which JSON does not escape, a file name), so each is printed with whatever
+/// a terminal would obey escaped ([`Escaped`]).
 fn write_text(entry: &Entry, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+    let location = entry.location();
+    let location = Escaped(&location);
     match &entry.outcome {
         Outcome::Valid => Ok(()),
         Outcome::Invalid(violations) => {
-            let location = entry.location();
             for v in violations {
-                writeln!(out, "{location}: {}: {}", display_pointer(v), v.message)?;
+                let (pointer, message) = (Escaped(display_pointer(v)), Escaped(&v.message));
+                writeln!(out, "{location}: {pointer}: {message}")?;
             }
             Ok(())
         }
         Outcome::NotJson(error) => writeln!(
             out,
             "{}:{}:{}: not JSON: {}",
-            entry.path, error.line, error.column, error.message
+            Escaped(&entry.path),
+            error.line,
+            error.column,
+            Escaped(&error.message)
         ),
         Outcome::Unreadable(why) => {
-            writeln!(err, "error: cannot read {}: {why}", entry.location())
+            writeln!(err, "error: cannot read {location}: {}", Escaped(why))
         }
-        Outcome::Skipped(why) => writeln!(err, "warning: skipped {}: {why}", entry.location()),
+        Outcome::Skipped(why) => writeln!(err, "warning: skipped {location}: {}", Escaped(why)),
     }
 }
 

@@ -662,6 +662,38 @@ fn run_capped(dir: &Path, limit_kib: usize, args: &[&str]) -> Output {
 }
 
 #[test]
+fn text_output_escapes_what_a_terminal_would_obey() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A C1 control (JSON leaves it raw) in a value, ESC and BEL in a member name, ESC in a path.
+    let body = r#"{"count": "\u009b31m", "operation_logs": [], "\u001b]0;pwned\u0007": 1}"#;
+    write(dir.path(), "x\u{1b}[2K.json", body);
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        !stdout.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+        "a control reached the terminal: {stdout:?}"
+    );
+    assert_eq!(
+        stdout,
+        "./x\\x1b[2K.json: (root): Additional properties are not allowed ('\\x1b]0;pwned\\x07' was unexpected)\n\
+         ./x\\x1b[2K.json: /count: \"\\u{9b}31m\" is not of type \"integer\"\n"
+    );
+    // JSON output stays exact.
+    let json = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--format", "json", "."],
+        b"",
+    );
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["path"], "./x\u{1b}[2K.json");
+    assert_eq!(
+        value["results"][0]["violations"][1]["message"],
+        "\"\u{9b}31m\" is not of type \"integer\""
+    );
+}
+
+#[test]
 fn ndjson_memory_follows_the_work_in_flight_not_the_lines() {
     // 200,000 lines of `{}`, each invalid. Every result used to be held, sorted and written at
     // the end: about 180 MB at this size (845 MB for a million lines), over the cap below.

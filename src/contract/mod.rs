@@ -17,6 +17,7 @@
 pub mod batch;
 pub mod convert;
 pub mod redact;
+pub mod repeated;
 pub mod tape;
 
 use std::collections::BTreeMap;
@@ -28,9 +29,6 @@ use serde_json::{Map, Value, json};
 
 /// JSON Schema dialect of every converted schema.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
-
-/// Longest message a violation carries; longer ones (a huge offending value) are cut.
-const MAX_MESSAGE_CHARS: usize = 300;
 
 /// One of the two APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,12 +123,14 @@ impl fmt::Display for Target {
 pub struct Violation {
     /// JSON pointer (RFC 6901) of the failing value; `""` is the whole document.
     pub pointer: String,
-    /// The JSON Schema keyword that failed, such as `required` or `enum`.
+    /// The JSON Schema keyword that failed, such as `required` or `enum`; `duplicateKey` for a
+    /// member name repeated in one object ([`repeated`]).
     pub keyword: String,
     /// A readable message; long values in it are cut and credentials redacted
     /// ([`redact`]).
     pub message: String,
-    /// Where in the converted schema the keyword sits (JSON pointer into the schema document).
+    /// Where in the converted schema the keyword sits (JSON pointer into the schema document);
+    /// empty for `duplicateKey`, which holds whatever the schema says.
     pub schema_path: String,
 }
 
@@ -315,9 +315,20 @@ pub struct JsonError {
 
 /// Parses JSON text. A leading UTF-8 byte order mark is ignored (RFC 8259 allows it); anything
 /// else that is not one JSON value, including nesting deeper than 128 levels, is an error with
-/// its line and column.
+/// its line and column. Of a member name repeated in one object the last occurrence is kept, as
+/// `serde_json` keeps it; [`parse_json_and_repeats`] also says where that happened.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonError> {
-    serde_json::from_slice(strip_bom(bytes)).map_err(json_error)
+    parse_json_and_repeats(bytes).map(|(value, _)| value)
+}
+
+/// [`parse_json`], and every member name repeated in one object, as the violations
+/// [`Contract::check_bytes`] reports for them ([`repeated`]), sorted.
+pub fn parse_json_and_repeats(bytes: &[u8]) -> Result<(Value, Vec<Violation>), JsonError> {
+    let (value, repeated) = repeated::parse(strip_bom(bytes))?;
+    let mut violations: Vec<Violation> =
+        repeated.iter().map(repeated::Repeated::violation).collect();
+    violations.sort();
+    Ok((value, violations))
 }
 
 /// The bytes after a leading UTF-8 byte order mark, if there is one.
@@ -374,8 +385,6 @@ pub struct Contract {
 struct Compiled {
     document: Value,
     value: jsonschema::Validator,
-    /// Whether a fast "valid" needs a document without repeated names ([`tape::needs_unique_names`]).
-    unique_names: bool,
     tape: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
 }
 
@@ -436,7 +445,6 @@ impl Contract {
             validators.insert(
                 target,
                 Compiled {
-                    unique_names: tape::needs_unique_names(&document),
                     document,
                     value,
                     tape: OnceLock::new(),
@@ -457,63 +465,73 @@ impl Contract {
     }
 
     /// Every violation of `target` in `instance`, sorted by pointer then keyword; empty when valid.
+    ///
+    /// A `Value` has no repeated member names left to report: [`Contract::check_bytes`] reads
+    /// the text and reports those too.
     pub fn validate(
         &self,
         target: &Target,
         instance: &Value,
     ) -> Result<Vec<Violation>, ContractError> {
         let validator = self.validator(target)?;
-        let mut violations: Vec<Violation> = validator
+        let violations = validator
             .iter_errors(instance)
             .map(|error| {
                 let pointer = error.instance_path().as_str().to_owned();
-                let keyword = error.kind().keyword().to_owned();
-                // Redact before cutting, so a credential is never half-shown at the cut.
-                let message =
-                    redact::message(error.to_string(), &pointer, error.instance(), &keyword);
-                Violation {
-                    message: truncate(&message),
-                    schema_path: error.schema_path().as_str().to_owned(),
-                    pointer,
-                    keyword,
-                }
+                // Redacted while it is rendered, so a credential is never half-shown at the cut.
+                let message = redact::message_of_value(&error, &pointer, error.instance());
+                violation(&error, pointer, message)
             })
             .collect();
-        violations.sort();
-        violations.dedup();
-        Ok(violations)
+        Ok(sorted(violations))
     }
 
-    /// Parses `bytes` as JSON and checks it against `target`.
+    /// Parses `bytes` as JSON and checks it against `target`: every member name repeated in one
+    /// object ([`repeated`]), then [`Contract::validate`]'s violations of the document as
+    /// [`parse_json`] reads it, with the same messages.
     ///
     /// The fast path: simd-json reads the text into a tape whose strings borrow from a scratch
-    /// copy, and the validator checks the tape in place, building no `Value` ([`tape`]). Only text
-    /// the fast path declines, or a payload it does not find valid, is parsed by `serde_json` into
-    /// a `Value` for [`Contract::validate`]: the verdict and every violation are `validate`'s.
+    /// copy, and the validator checks the tape in place, building no `Value` ([`tape`]). A payload
+    /// that fails is checked again on the tape to collect its violations, each message rendering
+    /// only as much of the failing value as it shows ([`redact`]), so an invalid payload costs
+    /// about what a valid one does. Only text the fast path declines (and the rare violation
+    /// whose message needs more than the failing value, see [`redact::message`]) is parsed by
+    /// `serde_json` into a `Value`.
     pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
         // An unknown target is refused before the text is looked at.
         let compiled = self.compiled(target)?;
         let bytes = strip_bom(bytes);
         let fast = self.tape_validator(target, compiled)?;
-        let valid = tape::with_document(bytes, |document| {
-            document.is_some_and(|document| {
-                !(compiled.unique_names && document.has_duplicate_names())
-                    && fast.is_valid(document.root())
-            })
+        let verdict = tape::with_document(bytes, |document| {
+            let document = document?;
+            let mut violations: Vec<Violation> = document
+                .repeated_names()
+                .iter()
+                .map(repeated::Repeated::violation)
+                .collect();
+            if violations.is_empty() && fast.is_valid(document.root()) {
+                return Some(Verdict::Valid);
+            }
+            for error in fast.iter_errors(document.root()) {
+                let pointer = error.instance_path().as_str().to_owned();
+                let message = match document.node_of(error.instance()) {
+                    Some(node) => redact::message(&error, &pointer, &node)?,
+                    // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
+                    None => redact::message_of_value(&error, &pointer, error.instance()),
+                };
+                violations.push(violation(&error, pointer, message));
+            }
+            Some(to_verdict(violations))
         });
-        if valid {
-            return Ok(Verdict::Valid);
+        if let Some(verdict) = verdict {
+            return Ok(verdict);
         }
-        let instance = match parse_json(bytes) {
-            Ok(instance) => instance,
+        let (instance, mut violations) = match parse_json_and_repeats(bytes) {
+            Ok(parsed) => parsed,
             Err(error) => return Ok(Verdict::NotJson { error }),
         };
-        let violations = self.validate(target, &instance)?;
-        Ok(if violations.is_empty() {
-            Verdict::Valid
-        } else {
-            Verdict::Invalid { violations }
-        })
+        violations.extend(self.validate(target, &instance)?);
+        Ok(to_verdict(violations))
     }
 
     /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.
@@ -557,14 +575,43 @@ impl Contract {
     }
 }
 
-/// Cuts `message` to [`MAX_MESSAGE_CHARS`] characters, saying how much was left out.
-fn truncate(message: &str) -> String {
-    let total = message.chars().count();
-    if total <= MAX_MESSAGE_CHARS {
-        return message.to_owned();
+/// A violation of a jsonschema error with its pointer and finished message.
+fn violation(
+    error: &jsonschema::ValidationError<'_>,
+    pointer: String,
+    message: String,
+) -> Violation {
+    Violation {
+        pointer,
+        keyword: error.kind().keyword().to_owned(),
+        message,
+        schema_path: error.schema_path().as_str().to_owned(),
     }
-    let kept: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
-    format!("{kept}... ({} more characters)", total - MAX_MESSAGE_CHARS)
+}
+
+/// `violations` sorted, each once.
+fn sorted(mut violations: Vec<Violation>) -> Vec<Violation> {
+    violations.sort();
+    violations.dedup();
+    violations
+}
+
+/// `Valid` for no violations, else `Invalid` with them sorted.
+fn to_verdict(violations: Vec<Violation>) -> Verdict {
+    if violations.is_empty() {
+        Verdict::Valid
+    } else {
+        Verdict::Invalid {
+            violations: sorted(violations),
+        }
+    }
+}
+
+/// Cuts `message` to [`redact::MAX_MESSAGE_CHARS`] characters, saying how much was left out.
+fn truncate(message: &str) -> String {
+    let mut out = redact::Capped::new(redact::MAX_MESSAGE_CHARS);
+    let _ = fmt::Write::write_str(&mut out, message);
+    out.finish()
 }
 
 #[cfg(test)]
@@ -591,7 +638,7 @@ mod tests {
     fn long_messages_are_cut_and_say_so() {
         let long = "x".repeat(1000);
         let cut = truncate(&long);
-        assert!(cut.starts_with(&"x".repeat(MAX_MESSAGE_CHARS)));
+        assert!(cut.starts_with(&"x".repeat(redact::MAX_MESSAGE_CHARS)));
         assert!(cut.ends_with("... (700 more characters)"), "{cut}");
         assert_eq!(truncate("short"), "short");
     }

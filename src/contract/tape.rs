@@ -7,34 +7,46 @@
 //! ([`jsonschema::json`]) as it validates a `Value`. The buffers are kept per thread, so a check
 //! allocates nothing in the steady state.
 //!
-//! The fast path only ever answers "valid"; everything else goes to `serde_json` and
-//! [`super::Contract::validate`]. [`with_document`] declines (passes `None`) whenever simd-json
-//! might read the text differently from `serde_json`: any error, nesting deeper than
-//! [`FAST_MAX_DEPTH`], integers beyond 64 bits. Where the two read a number differently the
-//! difference cannot change a verdict (`-0` is the integer 0 here and -0.0 there; JSON Schema
-//! compares numbers by value).
+//! A document is read here exactly as `serde_json` reads it into a `Value`, so a verdict, and every
+//! violation with its message, is the same on either. [`with_document`] declines (passes `None`)
+//! whenever simd-json might read the text differently: any error, nesting deeper than
+//! [`FAST_MAX_DEPTH`], integers beyond 64 bits. `-0` is the float -0.0 here as there.
 //!
-//! A member name repeated in one object is the other difference: a `Value` keeps the last
-//! occurrence, the tape keeps all, [`Object::get`] answers the last, and a members pass sees
-//! every occurrence. That makes the tape at most stricter under monotone keywords, so a "valid"
-//! here is a "valid" there; where a schema has a keyword that can turn stricter into laxer (`not`,
-//! `if`, `oneOf` over containers, `minProperties`, ...), [`needs_unique_names`] says so and the
-//! caller checks [`Document::has_duplicate_names`] first.
+//! A member name repeated in one object is where the two could part: the tape holds every
+//! occurrence, a `Value` only the last. [`Document`] finds every repeated name when it is built
+//! ([`Document::repeated_names`], which the contract reports as violations) and then hides the
+//! earlier occurrences, so validation sees the `Value`'s members: the last occurrence, once.
+//!
+//! Validation errors on a tape carry no copy of the failing value: building one for a failing
+//! array of a million objects cost more than the whole valid document. An error's instance is a
+//! marker that names the node instead ([`node_of`]); the caller renders the node from the tape,
+//! and only as far as a message shows it.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
 use jsonschema::types::JsonType;
+use jsonschema_value::LazyInstance;
 use serde_json::{Map, Number, Value};
 use simd_json::{Node as N, StaticNode as S};
+
+use super::repeated::Repeated;
 
 /// Deepest nesting the fast path reads; `serde_json` stops at 128.
 pub const FAST_MAX_DEPTH: usize = 100;
 
 /// Largest document after which the per-thread buffers are kept for the next one.
 const KEEP_BYTES: usize = 16 << 20;
+
+/// Objects with more members than this find repeated names with a hash map, not a scan.
+const SCAN_MEMBERS: usize = 16;
+
+/// What a tape error's instance starts with; the node's index follows ([`node_of`]).
+const MARKER: &str = "\u{0}backup-task-api tape node ";
 
 /// simd-json's work buffers, its node vector and the copy of the input, kept per thread.
 #[derive(Default)]
@@ -46,7 +58,7 @@ struct State {
 
 /// Parses `bytes` with simd-json and calls `f` with the document, or with `None` when the fast
 /// path declines the text (see the module docs): the caller then parses it with `serde_json`.
-pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<Document<'_>>) -> R) -> R {
+pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R) -> R {
     thread_local! {
         static STATE: RefCell<State> = RefCell::default();
     }
@@ -68,7 +80,7 @@ pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<Document<'_>>) -> R)
     scratch.resize(bytes.len() + simd_json::INPUT_PADDING, b' ');
     let result =
         match simd_json::fill_tape_padded(&mut scratch, bytes.len(), &mut buffers, &mut tape) {
-            Ok(()) if !tape.0.is_empty() => f(Some(Document { nodes: &tape.0 })),
+            Ok(()) if !tape.0.is_empty() => f(Some(&Document::new(&tape.0))),
             _ => f(None),
         };
     if bytes.len() <= KEEP_BYTES {
@@ -81,55 +93,121 @@ pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<Document<'_>>) -> R)
     result
 }
 
-/// Whether a fast "valid" for `schema` needs a document without repeated member names: true when
-/// the schema has a keyword under which a stricter reading of an object can pass where a laxer one
-/// fails (see the module docs). Conservative: `oneOf` passes only when every branch is a scalar.
-pub fn needs_unique_names(schema: &Value) -> bool {
-    match schema {
-        Value::Object(map) => map.iter().any(|(keyword, value)| {
-            let inverts = match keyword.as_str() {
-                "not" | "if" | "then" | "else" | "minProperties" | "maxContains"
-                | "dependentSchemas" => true,
-                "oneOf" => !value
-                    .as_array()
-                    .is_some_and(|branches| branches.iter().all(is_scalar_only)),
-                _ => false,
-            };
-            inverts || needs_unique_names(value)
-        }),
-        Value::Array(items) => items.iter().any(needs_unique_names),
-        _ => false,
-    }
-}
-
-/// A schema whose `type` admits no object and no array: it fails every container by type alone.
-fn is_scalar_only(schema: &Value) -> bool {
-    let scalar = |t: &Value| {
-        matches!(
-            t.as_str(),
-            Some("string" | "number" | "integer" | "boolean" | "null")
-        )
-    };
-    match schema.get("type") {
-        Some(Value::Array(types)) => types.iter().all(scalar),
-        Some(t) => scalar(t),
-        None => false,
-    }
-}
-
-/// One parsed document.
-#[derive(Clone, Copy)]
+/// One parsed document: its nodes, and the members that a later one of the same name hides.
 pub struct Document<'t> {
     nodes: &'t [simd_json::Node<'t>],
+    /// Indices of the name nodes of hidden members, sorted; empty for almost every document.
+    hidden: Vec<usize>,
+    repeated: Vec<Repeated>,
 }
 
+/// One step of the path to the node being scanned.
+#[derive(Clone, Copy)]
+enum Step<'t> {
+    Name(&'t str),
+    Index(usize),
+}
+
+/// The names of the objects being scanned, innermost last: name, index of its latest name node,
+/// and how often it occurred.
+type Seen<'t> = Vec<(&'t str, usize, usize)>;
+
 impl<'t> Document<'t> {
+    fn new(nodes: &'t [simd_json::Node<'t>]) -> Self {
+        let mut document = Document {
+            nodes,
+            hidden: Vec::new(),
+            repeated: Vec::new(),
+        };
+        document.scan(0, &mut Vec::new(), &mut Vec::new());
+        document.hidden.sort_unstable();
+        document
+    }
+
+    /// Finds every repeated member name below the node at `at`; depth is bounded by the parser.
+    fn scan(&mut self, at: usize, path: &mut Vec<Step<'t>>, seen: &mut Seen<'t>) {
+        let nodes = self.nodes;
+        match nodes.get(at) {
+            Some(N::Object { len, .. }) => {
+                let start = seen.len();
+                // Past a few members a scan per name costs more than hashing them.
+                let mut index: Option<HashMap<&'t str, usize>> =
+                    (*len > SCAN_MEMBERS).then(|| HashMap::with_capacity(*len));
+                for (name_at, name, value_at) in raw_members(nodes, at) {
+                    let earlier = match &index {
+                        Some(index) => index.get(name).copied(),
+                        None => seen[start..]
+                            .iter()
+                            .position(|(seen, _, _)| *seen == name)
+                            .map(|i| start + i),
+                    };
+                    match earlier {
+                        Some(i) => {
+                            // The earlier occurrence is hidden; `Value` keeps the last.
+                            self.hidden.push(seen[i].1);
+                            seen[i].1 = name_at;
+                            seen[i].2 += 1;
+                        }
+                        None => {
+                            if let Some(index) = &mut index {
+                                index.insert(name, seen.len());
+                            }
+                            seen.push((name, name_at, 1));
+                        }
+                    }
+                    path.push(Step::Name(name));
+                    self.scan(value_at, path, seen);
+                    path.pop();
+                }
+                for &(name, _, count) in &seen[start..] {
+                    if count > 1 {
+                        path.push(Step::Name(name));
+                        self.repeated.push(Repeated {
+                            pointer: pointer(path),
+                            name: name.to_owned(),
+                            count,
+                        });
+                        path.pop();
+                    }
+                }
+                seen.truncate(start);
+            }
+            Some(N::Array { .. }) => {
+                let children = Children {
+                    nodes,
+                    hidden: &[],
+                    next: at + 1,
+                    end: end_of(nodes, at),
+                };
+                for (i, child) in children.map(|c| c.at).enumerate() {
+                    path.push(Step::Index(i));
+                    self.scan(child, path, seen);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The root value.
-    pub fn root(&self) -> TapeNode<'t> {
+    pub fn root(&self) -> TapeNode<'_> {
+        self.node(0)
+    }
+
+    /// The value at index `at` of the tape (as [`node_of`] gives it).
+    fn node(&self, at: usize) -> TapeNode<'_> {
         TapeNode {
             nodes: self.nodes,
-            at: 0,
+            hidden: &self.hidden,
+            at,
         }
+    }
+
+    /// The node an error's instance names, if it names one of this document's nodes.
+    pub fn node_of(&self, instance: &Value) -> Option<TapeNode<'_>> {
+        node_of(instance)
+            .filter(|at| *at < self.nodes.len())
+            .map(|at| self.node(at))
     }
 
     /// The document as a `serde_json::Value` (the last of repeated names wins, as there).
@@ -137,28 +215,45 @@ impl<'t> Document<'t> {
         self.root().to_value().into_owned()
     }
 
-    /// Whether some object names a member twice. One pass over the document.
-    pub fn has_duplicate_names(&self) -> bool {
-        // The names of the objects being read, innermost last; depth is bounded by the parser.
-        fn walk<'t>(node: TapeNode<'t>, names: &mut Vec<&'t str>) -> bool {
-            match node.node() {
-                N::Object { .. } => {
-                    let start = names.len();
-                    for (name, value) in Members(node.children()) {
-                        if names[start..].contains(&name) || walk(value, names) {
-                            return true;
-                        }
-                        names.push(name);
-                    }
-                    names.truncate(start);
-                    false
-                }
-                N::Array { .. } => node.children().any(|element| walk(element, names)),
-                _ => false,
-            }
-        }
-        walk(self.root(), &mut Vec::new())
+    /// Every member name that occurs more than once in one of the document's objects (hidden
+    /// members' values included), in no particular order.
+    pub fn repeated_names(&self) -> &[Repeated] {
+        &self.repeated
     }
+}
+
+/// `path` as a JSON pointer.
+fn pointer(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        out.push('/');
+        match step {
+            Step::Name(name) => push_escaped(&mut out, name),
+            Step::Index(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
+/// Appends `segment` to a JSON pointer, escaped as RFC 6901 says (`~` as `~0`, `/` as `~1`).
+pub(crate) fn push_escaped(out: &mut String, segment: &str) {
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The index of the tape node an error's instance stands for; `None` for a real value.
+pub fn node_of(instance: &Value) -> Option<usize> {
+    instance.as_str()?.strip_prefix(MARKER)?.parse().ok()
+}
+
+/// What an error's instance becomes: a marker naming node `at` ([`node_of`]).
+fn marker(_: &[u8], at: u32) -> Value {
+    Value::String(format!("{MARKER}{at}"))
 }
 
 /// Index one past the value at `at`.
@@ -167,6 +262,28 @@ fn end_of(nodes: &[simd_json::Node<'_>], at: usize) -> usize {
         Some(N::Array { count, .. } | N::Object { count, .. }) => at + count + 1,
         _ => at + 1,
     }
+}
+
+/// Every member of the object at `at`, hidden ones included: name index, name, value index.
+fn raw_members<'t>(
+    nodes: &'t [simd_json::Node<'t>],
+    at: usize,
+) -> impl Iterator<Item = (usize, &'t str, usize)> + 't {
+    let mut children = Children {
+        nodes,
+        hidden: &[],
+        next: at + 1,
+        end: end_of(nodes, at),
+    };
+    std::iter::from_fn(move || {
+        let name = children.next()?;
+        let value = children.next()?;
+        match name.node() {
+            N::String(text) => Some((name.at, *text, value.at)),
+            // Not reachable for a tape simd-json made; stop rather than misread.
+            _ => None,
+        }
+    })
 }
 
 /// The tape as a representation the jsonschema crate validates.
@@ -189,6 +306,7 @@ impl Json for TapeJson {
         let nodes = [N::String(string)];
         f(TapeNode {
             nodes: &nodes,
+            hidden: &[],
             at: 0,
         })
     }
@@ -198,6 +316,7 @@ impl Json for TapeJson {
 #[derive(Clone, Copy)]
 pub struct TapeNode<'a> {
     nodes: &'a [simd_json::Node<'a>],
+    hidden: &'a [usize],
     at: usize,
 }
 
@@ -215,19 +334,60 @@ impl<'a> TapeNode<'a> {
     fn children(&self) -> Children<'a> {
         Children {
             nodes: self.nodes,
+            hidden: self.hidden,
             next: self.at + 1,
             end: end_of(self.nodes, self.at),
         }
+    }
+
+    /// Whether the member whose name node is at `name_at` is hidden by a later one.
+    fn is_hidden(&self, name_at: usize) -> bool {
+        !self.hidden.is_empty() && self.hidden.binary_search(&name_at).is_ok()
+    }
+
+    /// How many of this container's descendants are hidden names.
+    fn hidden_inside(&self) -> usize {
+        if self.hidden.is_empty() {
+            return 0;
+        }
+        let end = end_of(self.nodes, self.at);
+        self.hidden.partition_point(|&i| i < end) - self.hidden.partition_point(|&i| i <= self.at)
     }
 }
 
 /// The number simd-json read. simd-json refuses what does not fit an `f64`, so `from_f64` holds.
 fn number(node: &S) -> Option<Number> {
     match node {
+        // simd-json reads `-0` as the integer 0 (`0` is `U64`); serde_json reads the float -0.0,
+        // and a message shows it as `-0.0`.
+        S::I64(0) => Number::from_f64(-0.0),
         S::I64(n) => Some((*n).into()),
         S::U64(n) => Some((*n).into()),
         S::F64(f) => Number::from_f64(*f),
         S::Bool(_) | S::Null => None,
+    }
+}
+
+/// Whether `node` equals `expected` as JSON Schema compares (`enum`, `const`), without building a
+/// `Value` of it: a failing array of a million objects is compared, not copied.
+fn equals(node: &TapeNode<'_>, expected: &Value) -> bool {
+    match (node.node(), expected) {
+        (N::String(s), Value::String(e)) => s == e,
+        (N::Static(S::Null), e) => e.is_null(),
+        (N::Static(S::Bool(b)), e) => e.as_bool() == Some(*b),
+        (N::Static(n), Value::Number(e)) => number(n).is_some_and(|n| cmp::equal_numbers(&n, e)),
+        (N::Array { .. }, Value::Array(items)) => {
+            node.as_array()
+                .is_some_and(|array| array.len() == items.len())
+                && node.children().zip(items).all(|(n, e)| equals(&n, e))
+        }
+        (N::Object { .. }, Value::Object(members)) => node.as_object().is_some_and(|object| {
+            object.len() == members.len()
+                && object
+                    .members()
+                    .all(|(name, n)| members.get(name).is_some_and(|e| equals(&n, e)))
+        }),
+        _ => false,
     }
 }
 
@@ -240,7 +400,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
         match self.node() {
             N::Object { len, .. } => Some(TapeObject {
                 node: *self,
-                len: *len,
+                len: *len - self.hidden_inside_object(),
             }),
             _ => None,
         }
@@ -297,18 +457,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
     }
 
     fn equals_value(&self, expected: &Value) -> bool {
-        // `enum` and `const` compare scalars on every record: answer those without a `Value`.
-        match (self.node(), expected) {
-            (N::String(s), Value::String(e)) => s == e,
-            (N::String(_), _) => false,
-            (N::Static(S::Null), e) => e.is_null(),
-            (N::Static(S::Bool(b)), e) => e.as_bool() == Some(*b),
-            (N::Static(n), Value::Number(e)) => {
-                number(n).is_some_and(|n| cmp::equal_numbers(&n, e))
-            }
-            (N::Static(_), _) => false,
-            _ => cmp::equal(&self.to_value(), expected),
-        }
+        equals(self, expected)
     }
 
     fn to_value(&self) -> Cow<'a, Value> {
@@ -328,14 +477,42 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
         })
     }
 
+    fn lazy_value(&self) -> LazyInstance<'a> {
+        // A marker naming the node, not a copy of it (see the module docs). A tape too long for a
+        // `u32` index (never under the input caps) gets the copy.
+        match u32::try_from(self.at) {
+            Ok(at) => LazyInstance::Deferred {
+                bytes: &[],
+                tag: at,
+                make: marker,
+                cell: OnceLock::new(),
+            },
+            Err(_) => LazyInstance::Ready(self.to_value()),
+        }
+    }
+
     fn identity(&self) -> Option<NodeIdentity> {
         Some(NodeIdentity::new(std::ptr::from_ref(self.node()) as usize))
+    }
+}
+
+impl TapeNode<'_> {
+    /// How many members of this object (not of objects inside it) are hidden.
+    fn hidden_inside_object(&self) -> usize {
+        // A range check first: almost every object has no hidden member below it at all.
+        if self.hidden_inside() == 0 {
+            return 0;
+        }
+        raw_members(self.nodes, self.at)
+            .filter(|(name_at, _, _)| self.is_hidden(*name_at))
+            .count()
     }
 }
 
 /// The values that follow a container's node, one per step (nested ones skipped whole).
 pub struct Children<'a> {
     nodes: &'a [simd_json::Node<'a>],
+    hidden: &'a [usize],
     next: usize,
     end: usize,
 }
@@ -347,6 +524,7 @@ impl<'a> Iterator for Children<'a> {
         (self.next < self.end).then(|| {
             let node = TapeNode {
                 nodes: self.nodes,
+                hidden: self.hidden,
                 at: self.next,
             };
             self.next = end_of(self.nodes, self.next);
@@ -355,19 +533,23 @@ impl<'a> Iterator for Children<'a> {
     }
 }
 
-/// An object's members, in document order: its children taken as name, value pairs.
+/// An object's members, in document order, without those a later one of the same name hides.
 pub struct Members<'a>(Children<'a>);
 
 impl<'a> Iterator for Members<'a> {
     type Item = (&'a str, TapeNode<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let name = self.0.next()?;
-        let value = self.0.next()?;
-        match name.node() {
-            N::String(name) => Some((name, value)),
-            // Not reachable for a tape simd-json made; stop rather than misread.
-            _ => None,
+        loop {
+            let name = self.0.next()?;
+            let value = self.0.next()?;
+            let N::String(text) = name.node() else {
+                // Not reachable for a tape simd-json made; stop rather than misread.
+                return None;
+            };
+            if !name.is_hidden(name.at) {
+                return Some((text, value));
+            }
         }
     }
 }
@@ -389,10 +571,9 @@ impl<'a> Object<'a, TapeJson> for TapeObject<'a> {
     }
 
     fn get(&self, key: &Box<str>) -> Option<TapeNode<'a>> {
-        // The last occurrence, as a `Value` keeps it.
+        // Hidden members are skipped, so the one found is the last occurrence, as in a `Value`.
         self.members()
-            .filter(|(name, _)| *name == key.as_ref())
-            .last()
+            .find(|(name, _)| *name == key.as_ref())
             .map(|(_, value)| value)
     }
 
@@ -432,12 +613,10 @@ mod tests {
         let value = with_document(text, |doc| doc.map(|d| d.to_value()))?;
         let exact: Value = serde_json::from_slice(text)
             .unwrap_or_else(|e| panic!("fast accepted what serde_json refuses ({e}): {shown}"));
-        // `-0` is the one text read differently (the integer 0 here, -0.0 there): equal as JSON
-        // Schema compares numbers, so no verdict changes.
-        if !shown.contains("-0") {
-            assert_eq!(value, exact, "{shown}");
-        }
-        assert!(cmp::equal(&value, &exact), "{shown}");
+        // Equal as `Value`s, `-0` included (the float -0.0 on both sides), so a message that
+        // shows a number shows the same text.
+        assert_eq!(value, exact, "{shown}");
+        assert_eq!(value.to_string(), exact.to_string(), "{shown}");
         Some(value)
     }
 
@@ -551,56 +730,88 @@ mod tests {
     }
 
     #[test]
-    fn repeated_names_are_found_and_the_last_one_wins() {
-        let cases: &[(&[u8], bool)] = &[
-            (br#"{"a":1,"b":{"a":2,"c":3},"a":4}"#, true),
-            (br#"[{"x":1},{"y":[{"k":1,"k":2}]}]"#, true),
-            (br#"{"a":{"b":{"c":1}},"z":{"a":1,"b":2,"b":3}}"#, true),
+    fn repeated_names_are_found_and_only_the_last_one_is_seen() {
+        /// A text and the `(pointer, count)` of every name repeated in it.
+        type Case<'c> = (&'c [u8], &'c [(&'c str, usize)]);
+        let cases: &[Case<'_>] = &[
+            (br#"{"a":1,"b":{"a":2,"c":3},"a":4}"#, &[("/a", 2)]),
+            (
+                br#"[{"x":1},{"y":[{"k":1,"k":2,"k":3}]}]"#,
+                &[("/1/y/0/k", 3)],
+            ),
+            (
+                br#"{"a":{"b":{"c":1}},"z":{"a":1,"b":2,"b":3}}"#,
+                &[("/z/b", 2)],
+            ),
+            // Inside a member a later one hides, and with names a pointer escapes.
+            (
+                br#"{"m":{"q":1,"q":2},"m":{},"a/b":0,"a/b":1}"#,
+                &[("/a~1b", 2), ("/m", 2), ("/m/q", 2)],
+            ),
             // The same name in different objects, or nested, is no repetition.
-            (br#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#, false),
-            (br#"{"a":[],"b":{},"c":[{}],"d":{"e":{}},"f":1}"#, false),
-            (br#"[1,"a",{"a":null}]"#, false),
+            (br#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#, &[]),
+            (br#"{"a":[],"b":{},"c":[{}],"d":{"e":{}},"f":1}"#, &[]),
+            (br#"[1,"a",{"a":null}]"#, &[]),
         ];
-        for (text, repeated) in cases {
+        for (text, expected) in cases {
+            let shown = String::from_utf8_lossy(text);
             with_document(text, |doc| {
                 let doc = doc.expect("parses");
-                assert_eq!(
-                    doc.has_duplicate_names(),
-                    *repeated,
-                    "{}",
-                    String::from_utf8_lossy(text)
-                );
-                // The `Value` of the document is serde_json's, last occurrence included.
+                let mut found: Vec<(String, usize)> = doc
+                    .repeated_names()
+                    .iter()
+                    .map(|r| (r.pointer.clone(), r.count))
+                    .collect();
+                found.sort();
+                let expected: Vec<(String, usize)> = expected
+                    .iter()
+                    .map(|(p, n)| ((*p).to_owned(), *n))
+                    .collect();
+                assert_eq!(found, expected, "{shown}");
+                // The document reads as serde_json's `Value`: the last occurrence, once.
                 let exact: Value = serde_json::from_slice(text).expect("JSON");
-                assert_eq!(doc.to_value(), exact);
+                assert_eq!(doc.to_value(), exact, "{shown}");
+                assert!(doc.root().equals_value(&exact), "{shown}");
             });
         }
-        with_document(br#"{"a":1,"b":2,"a":4}"#, |doc| {
-            let root = doc.expect("parses").root().as_object().expect("object");
-            let a = root.get(&TapeJson::prepare_key("a")).expect("a");
-            assert_eq!(a.as_number().and_then(|n| n.as_u64()), Some(4));
+        // Many members take the hash map; earlier occurrences disappear from every view.
+        let mut text = String::from("{");
+        for i in 0..100 {
+            text.push_str(&format!("\"k{i}\":{i},"));
+        }
+        text.push_str(r#""k7":"last","k42":[1],"k7":true}"#);
+        with_document(text.as_bytes(), |doc| {
+            let doc = doc.expect("parses");
+            let mut found: Vec<(String, usize)> = doc
+                .repeated_names()
+                .iter()
+                .map(|r| (r.pointer.clone(), r.count))
+                .collect();
+            found.sort();
+            assert_eq!(found, [("/k42".to_owned(), 2), ("/k7".to_owned(), 3)]);
+            let root = doc.root().as_object().expect("object");
+            assert_eq!(root.len(), 100);
+            assert_eq!(root.members().count(), 100);
+            let k7 = root.get(&TapeJson::prepare_key("k7")).expect("k7");
+            assert_eq!(k7.as_boolean(), Some(true));
+            let k42 = root.get(&TapeJson::prepare_key("k42")).expect("k42");
+            assert_eq!(k42.as_array().map(|a| a.len()), Some(1));
         });
     }
 
     #[test]
-    fn keywords_that_can_invert_a_verdict_ask_for_unique_names() {
-        for schema in [
-            json!({"not": {"required": ["a"]}}),
-            json!({"properties": {"x": {"if": {}, "then": {}}}}),
-            json!({"$defs": {"X": {"minProperties": 2}}}),
-            json!({"oneOf": [{"type": "object"}, {"type": "string"}]}),
-            json!({"oneOf": [{"$ref": "#/$defs/X"}, {"type": "null"}]}),
-        ] {
-            assert!(needs_unique_names(&schema), "{schema}");
-        }
-        for schema in [
-            json!({"type": "object", "properties": {"a": {"enum": ["x"]}}, "required": ["a"], "additionalProperties": false}),
-            json!({"oneOf": [{"type": "string", "enum": ["true"]}, {"type": "boolean"}]}),
-            json!({"oneOf": [{"type": ["integer", "null"]}, {"type": "string"}]}),
-            json!({"allOf": [{"$ref": "#/$defs/X"}], "anyOf": [{"maxProperties": 3}]}),
-        ] {
-            assert!(!needs_unique_names(&schema), "{schema}");
-        }
+    fn an_error_names_its_node_instead_of_copying_it() {
+        with_document(br#"{"a":[{"x":1},{"x":2}],"b":"s"}"#, |doc| {
+            let doc = doc.expect("parses");
+            let root = doc.root().as_object().expect("object");
+            let a = root.get(&TapeJson::prepare_key("a")).expect("a");
+            let instance = a.lazy_value().into_cow().into_owned();
+            let named = doc.node_of(&instance).expect("a node of this tape");
+            assert_eq!(named.to_value().into_owned(), json!([{"x": 1}, {"x": 2}]));
+            // A real value, even a string, names nothing.
+            assert!(doc.node_of(&json!("s")).is_none());
+            assert!(doc.node_of(&json!(3)).is_none());
+        });
     }
 
     #[test]
@@ -624,6 +835,9 @@ mod tests {
             assert!(items[4].equals_value(&json!(true)));
             assert!(items[5].equals_value(&json!({"a": [1.0]})));
             assert!(!items[5].equals_value(&json!({"a": [2]})));
+            assert!(!items[5].equals_value(&json!({"a": [1], "b": 1})));
+            assert!(!items[5].equals_value(&json!([1])));
+            assert!(!items[5].equals_value(&json!("{\"a\":[1]}")));
         });
     }
 }

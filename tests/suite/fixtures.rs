@@ -186,14 +186,21 @@ fn case_bytes(path: &Path) -> Vec<u8> {
     }
 }
 
-/// `check_bytes` (simd-json tape, validated in place; `serde_json` only when that is not "valid")
-/// gives exactly the verdict of `validate` on `serde_json`'s `Value`, on `text`.
+/// `check_bytes` (simd-json tape, validated in place, violations collected and rendered on the
+/// tape) gives exactly the verdict of `serde_json`'s reading of `text`: its repeated member
+/// names, then `validate` on its `Value`, every message included.
 fn assert_same_verdict(contract: &Contract, target: &Target, text: &[u8], what: &str) {
     let fast = contract.check_bytes(target, text).expect("target exists");
-    let slow = match contract::parse_json(text) {
+    let slow = match contract::parse_json_and_repeats(text) {
         Err(error) => contract::Verdict::NotJson { error },
-        Ok(value) => {
-            let violations = contract.validate(target, &value).expect("target exists");
+        Ok((value, mut violations)) => {
+            assert_eq!(
+                contract::parse_json(text).as_ref(),
+                Ok(&value),
+                "parse_json reads what the repeat finder reads: {what}"
+            );
+            violations.extend(contract.validate(target, &value).expect("target exists"));
+            violations.sort();
             if violations.is_empty() {
                 contract::Verdict::Valid
             } else {
@@ -234,7 +241,8 @@ fn check_bytes_gives_validates_verdict_on_every_case_and_its_variants() {
         pretty.extend(serde_json::to_vec_pretty(instance).expect("serialise"));
         assert_same_verdict(contract, &case.target, &pretty, &format!("{what} (pretty)"));
         // A member name repeated, first with a wrong value and then with a right one, and the
-        // other way round: serde_json keeps the last, and so must the verdict.
+        // other way round: the repetition is a violation, and the rest of the verdict is that
+        // of the last occurrence, which serde_json keeps.
         if let Value::Object(members) = instance
             && let Some((name, value)) = members.iter().next()
         {
@@ -335,5 +343,76 @@ fn check_bytes_gives_validates_verdict_on_random_edits_of_the_examples() {
     assert!(
         valid > 100 && invalid > 100 && not_json > 100,
         "{valid} {invalid} {not_json}"
+    );
+}
+
+/// The `(pointer, keyword)` of every violation `check_bytes` finds in `text`.
+fn found(contract: &Contract, text: &str) -> Vec<(String, String)> {
+    match contract
+        .check_bytes(&Target::Response { status: 200 }, text.as_bytes())
+        .expect("target exists")
+    {
+        contract::Verdict::Invalid { violations } => violations
+            .into_iter()
+            .map(|v| (v.pointer, v.keyword))
+            .collect(),
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_repeated_member_name_is_a_violation_on_either_reading() {
+    let contract = Contract::get(Api::Cbr).expect("contract compiles");
+    let pair = |pointer: &str, keyword: &str| (pointer.to_owned(), keyword.to_owned());
+    // Valid when the last occurrence wins, which is how it passed; other readers keep the first.
+    let text = r#"{"count": "x", "count": 0, "operation_logs": []}"#;
+    assert_eq!(found(contract, text), [pair("/count", "duplicateKey")]);
+    // The same where the fast path declines the text (an integer beyond 64 bits) and serde_json
+    // reads it.
+    let text = r#"{"count": "x", "count": 0, "operation_logs": [], "limit": 18446744073709551616}"#;
+    assert_eq!(
+        found(contract, text),
+        [pair("/count", "duplicateKey"), pair("/limit", "maximum")]
+    );
+    // Nested, three times, with its message; names that need escaping in a pointer.
+    let text = r#"{"count": 0, "operation_logs": [], "a/b~": {"x": 1, "x": 2, "x": 3}}"#;
+    let verdict = contract
+        .check_bytes(&Target::Response { status: 200 }, text.as_bytes())
+        .expect("target exists");
+    let contract::Verdict::Invalid { violations } = verdict else {
+        panic!("{verdict:?}");
+    };
+    let repeated: Vec<_> = violations
+        .iter()
+        .filter(|v| v.keyword == "duplicateKey")
+        .map(|v| (v.pointer.as_str(), v.message.as_str()))
+        .collect();
+    assert_eq!(
+        repeated,
+        [(
+            "/a~1b~0/x",
+            "\"x\" occurs 3 times in one object; readers disagree on which one counts"
+        )]
+    );
+    // The same names in different objects, or at different depths, repeat nothing.
+    let valid = r#"{"count": 0, "operation_logs": [], "limit": 1}"#;
+    assert!(
+        contract
+            .check_bytes(&Target::Response { status: 200 }, valid.as_bytes())
+            .expect("target")
+            .is_valid()
+    );
+    let example = std::fs::read(fixtures_dir().join("payloads/cbr-list-op-logs-200.json"))
+        .expect("example payload");
+    let mut page: Value = serde_json::from_slice(&example).expect("JSON");
+    let record = page["operation_logs"][0].clone();
+    page["operation_logs"] = Value::Array(vec![record.clone(), record]);
+    let text = serde_json::to_string(&page).expect("serialise");
+    assert!(
+        contract
+            .check_bytes(&Target::Response { status: 200 }, text.as_bytes())
+            .expect("target")
+            .is_valid(),
+        "{text}"
     );
 }

@@ -1,10 +1,12 @@
 //! `validate` over many inputs, as a process: directories, NDJSON, the three output formats,
-//! unreadable inputs, redaction, hostile and large input.
+//! unreadable inputs, redaction, repeated member names, hostile and large input (FIFOs, endless
+//! files, documents over the size cap, a huge failing value), streaming and bounded memory.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Instant;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use backup_task_api::contract::{self, Api};
 use serde_json::{Value, json};
@@ -356,4 +358,414 @@ fn a_large_document_gets_a_verdict() {
         )
     );
     eprintln!("two 10 MB documents checked in {took:?}");
+}
+
+/// How long a run that used to block forever gets before it counts as hung: a guard against a
+/// test that never ends, not a measure of speed (every run here takes a few seconds at most).
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Waits for `child`, killing it (by its id) if it is still running after [`HANG_GUARD`].
+fn finish(child: Child, what: &str) -> Output {
+    let pid = child.id().to_string();
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match wait.recv_timeout(HANG_GUARD) {
+        Ok(output) => output.expect("binary finishes"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            panic!("{what}: still running after {HANG_GUARD:?}, so it hung");
+        }
+    }
+}
+
+fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Child {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts")
+}
+
+fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn repeated_member_names_are_violations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Valid under "the last one wins", which is how it passed before; other readers keep the first.
+    write(
+        dir.path(),
+        "count.json",
+        r#"{"count": "x", "count": 0, "operation_logs": []}"#,
+    );
+    // Inside a record, three times; and the same names in different records, which is fine.
+    let record = page()["operation_logs"][0].to_string();
+    let repeated = format!(
+        r#"{{"count": 2, "operation_logs": [{}, {{"status": "success", "status": "failed", {}]}}"#,
+        record,
+        &record[1..]
+    );
+    write(dir.path(), "record.json", repeated);
+    write(
+        dir.path(),
+        "traffic.ndjson",
+        "{\"count\": 0, \"operation_logs\": []}\n{\"count\": 0, \"operation_logs\": [], \"count\": 0}\n",
+    );
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        "./count.json: /count: \"count\" occurs 2 times in one object; readers disagree on which one counts\n\
+         ./record.json: /operation_logs/1/status: \"status\" occurs 3 times in one object; readers disagree on which one counts\n"
+    );
+    let ndjson = run(
+        dir.path(),
+        &[
+            "validate",
+            "--api",
+            "cbr",
+            "--ndjson",
+            "--format",
+            "json",
+            "traffic.ndjson",
+        ],
+        b"",
+    );
+    assert_eq!(ndjson.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&ndjson.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["valid"], true);
+    assert_eq!(
+        value["results"][1]["violations"],
+        json!([{"pointer": "/count", "keyword": "duplicateKey",
+                "message": "\"count\" occurs 2 times in one object; readers disagree on which one counts"}])
+    );
+}
+
+#[test]
+fn a_fifo_in_a_directory_is_skipped_not_waited_on() {
+    let dir = corpus();
+    mkfifo(&dir.path().join("pages/nested/a.json"));
+    // Named `.txt`, a FIFO is not an input at all.
+    mkfifo(&dir.path().join("pages/pipe.txt"));
+    let child = spawn(
+        dir.path(),
+        &["validate", "--api", "cbr", "pages"],
+        Stdio::null(),
+    );
+    let out = finish(child, "validate over a directory holding a FIFO");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr, dir.path()),
+        "warning: skipped pages/nested/a.json: not a regular file (a FIFO)\n\
+         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s), 1 skipped\n"
+    );
+    assert_eq!(text(&out.stdout, dir.path()).lines().count(), 4);
+    let json = finish(
+        spawn(
+            dir.path(),
+            &["validate", "--api", "cbr", "--format", "json", "pages"],
+            Stdio::null(),
+        ),
+        "the same as JSON",
+    );
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["path"], "pages/nested/a.json");
+    assert_eq!(value["results"][0]["error"]["kind"], "skipped");
+    assert_eq!(value["summary"]["skipped"], 1);
+}
+
+#[test]
+fn a_pipe_named_on_the_command_line_is_read() {
+    // What `validate <(curl ...)` hands over: the caller means it, so it is read to its end.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("live.json");
+    mkfifo(&fifo);
+    let body = page().to_string();
+    let writer = std::thread::spawn(move || std::fs::write(fifo, body));
+    let child = spawn(
+        dir.path(),
+        &["validate", "--api", "cbr", "live.json"],
+        Stdio::null(),
+    );
+    let out = finish(child, "validate of a named pipe");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    writer.join().expect("writer").expect("written");
+}
+
+#[test]
+fn endless_input_stops_at_max_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zero = || Stdio::from(std::fs::File::open("/dev/zero").expect("/dev/zero"));
+    let cases: [(&[&str], Stdio, &str); 4] = [
+        (
+            &["validate", "--api", "cbr", "--max-bytes", "1K", "/dev/zero"],
+            Stdio::null(),
+            "error: cannot read /dev/zero: larger than the limit of 1024 bytes (--max-bytes)\n",
+        ),
+        (
+            &["validate", "--api", "cbr", "--max-bytes", "1K", "-"],
+            zero(),
+            "error: cannot read -: larger than the limit of 1024 bytes (--max-bytes)\n",
+        ),
+        (
+            &[
+                "validate",
+                "--api",
+                "cbr",
+                "--max-bytes",
+                "1K",
+                "--ndjson",
+                "/dev/zero",
+            ],
+            Stdio::null(),
+            "error: cannot read /dev/zero:1: line 1 is larger than the limit of 1024 bytes (--max-bytes); the rest of the input is not read\n",
+        ),
+        (
+            &[
+                "validate",
+                "--api",
+                "cbr",
+                "--max-bytes",
+                "1K",
+                "--ndjson",
+                "-",
+            ],
+            zero(),
+            "error: cannot read -:1: line 1 is larger than the limit of 1024 bytes (--max-bytes); the rest of the input is not read\n",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let out = finish(spawn(dir.path(), args, stdin), &args.join(" "));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr, dir.path());
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+        assert!(stderr.ends_with("1 unreadable\n"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn documents_over_max_bytes_are_unreadable_and_the_rest_still_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small = r#"{"count": 0, "operation_logs": []}"#;
+    write(dir.path(), "a_small.json", small);
+    write(dir.path(), "b_large.json", page().to_string());
+    let limit = (small.len() + 1).to_string();
+    let out = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--max-bytes", &limit, "."],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr, dir.path()),
+        format!(
+            "error: cannot read ./b_large.json: larger than the limit of {limit} bytes (--max-bytes)\n\
+             2 input(s) checked against cbr response 200: 0 invalid, 0 violation(s), 1 unreadable\n"
+        )
+    );
+    // The default is large enough for every fixture; nonsense is a usage error.
+    assert_eq!(
+        run(dir.path(), &["validate", "--api", "cbr", "."], b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    for bad in ["0", "10X", "-1", "99999999999G", ""] {
+        let flag = format!("--max-bytes={bad}");
+        let out = run(dir.path(), &["validate", "--api", "cbr", &flag, "."], b"");
+        assert_eq!(out.status.code(), Some(2), "--max-bytes {bad:?}");
+        assert!(
+            text(&out.stderr, dir.path()).contains("--max-bytes"),
+            "{}",
+            text(&out.stderr, dir.path())
+        );
+    }
+}
+
+#[test]
+fn ndjson_on_a_pipe_is_reported_as_its_lines_come() {
+    // Recorded traffic still being written: each result must come before the input ends, which
+    // reading the whole input first never allows.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = spawn(
+        dir.path(),
+        &["validate", "--api", "cbr", "--ndjson", "-"],
+        Stdio::piped(),
+    );
+    let mut stdin = child.stdin.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    let (line_read, next_line) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if line_read.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    for i in 1..=3 {
+        writeln!(stdin, "{{\"count\": {i}}}").expect("write a line");
+        stdin.flush().expect("flush");
+        match next_line.recv_timeout(HANG_GUARD) {
+            Ok(line) => assert_eq!(
+                line.expect("UTF-8"),
+                format!("-:{i}: (root): \"operation_logs\" is a required property")
+            ),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no result for line {i} while the input was still open");
+            }
+        }
+    }
+    drop(stdin);
+    let out = finish(child, "validate of a pipe");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// `validate` in a shell whose data segment is capped at `limit_kib` (`ulimit -d`): a run that
+/// needs more fails to allocate and aborts. Two rayon threads and two malloc arenas, so the
+/// figure does not depend on the machine's cores.
+fn run_capped(dir: &Path, limit_kib: usize, args: &[&str]) -> Output {
+    let child = Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("ulimit -d {limit_kib} && exec \"$0\" \"$@\""))
+        .arg(BIN)
+        .args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh starts");
+    finish(child, &args.join(" "))
+}
+
+#[test]
+fn text_output_escapes_what_a_terminal_would_obey() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A C1 control (JSON leaves it raw) in a value, ESC and BEL in a member name, ESC in a path.
+    let body = r#"{"count": "\u009b31m", "operation_logs": [], "\u001b]0;pwned\u0007": 1}"#;
+    write(dir.path(), "x\u{1b}[2K.json", body);
+    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        !stdout.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+        "a control reached the terminal: {stdout:?}"
+    );
+    assert_eq!(
+        stdout,
+        "./x\\x1b[2K.json: (root): Additional properties are not allowed ('\\x1b]0;pwned\\x07' was unexpected)\n\
+         ./x\\x1b[2K.json: /count: \"\\u{9b}31m\" is not of type \"integer\"\n"
+    );
+    // JSON output stays exact.
+    let json = run(
+        dir.path(),
+        &["validate", "--api", "cbr", "--format", "json", "."],
+        b"",
+    );
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON out");
+    assert_eq!(value["results"][0]["path"], "./x\u{1b}[2K.json");
+    assert_eq!(
+        value["results"][0]["violations"][1]["message"],
+        "\"\u{9b}31m\" is not of type \"integer\""
+    );
+}
+
+#[test]
+fn ndjson_memory_follows_the_work_in_flight_not_the_lines() {
+    // 200,000 lines of `{}`, each invalid. Every result used to be held, sorted and written at
+    // the end: about 180 MB at this size (845 MB for a million lines), over the cap below.
+    // Checked and written a batch at a time, the run stays near 30 MB in every format.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = 200_000;
+    write(dir.path(), "lines.ndjson", "{}\n".repeat(lines));
+    for format in ["text", "json", "junit"] {
+        let args = [
+            "validate",
+            "--api",
+            "cbr",
+            "--ndjson",
+            "--format",
+            format,
+            "lines.ndjson",
+        ];
+        let out = run_capped(dir.path(), 100_000, &args);
+        let stderr = text(&out.stderr, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(
+            stderr.ends_with(&format!(
+                "{lines} input(s) checked against cbr response 200: {lines} invalid, {} violation(s)\n",
+                2 * lines
+            )),
+            "{format}: {stderr}"
+        );
+        let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+        let reported = match format {
+            "text" => stdout.lines().count() / 2,
+            "json" => {
+                let value: Value = serde_json::from_str(&stdout).expect("JSON out");
+                value["results"].as_array().expect("results").len()
+            }
+            _ => stdout.matches("<testcase ").count(),
+        };
+        assert_eq!(reported, lines, "{format}");
+    }
+}
+
+#[test]
+fn an_invalid_document_costs_about_what_a_valid_one_does() {
+    // The reference page with one string (`checkpoint_id`) an array of 300,000 small objects,
+    // 2.4 MB. Its violation used to copy the failing array into a `Value` (a map per object) and
+    // render it whole three times: about 250 MB at its peak, over the cap below. Checked and
+    // rendered on the tape, and only as far as the message shows it, it takes about 70.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut value = page();
+    value["operation_logs"][0]["checkpoint_id"] = Value::Array(vec![json!({"a": 1}); 300_000]);
+    write(dir.path(), "hostile.json", value.to_string());
+    let out = run_capped(
+        dir.path(),
+        150_000,
+        &["validate", "--api", "cbr", "hostile.json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    // The message is cut as before and counts what it left out.
+    let whole = format!(
+        "{} is not of type \"string\"",
+        value["operation_logs"][0]["checkpoint_id"]
+    );
+    let kept: String = whole.chars().take(300).collect();
+    assert_eq!(
+        text(&out.stdout, dir.path()),
+        format!(
+            "hostile.json: /operation_logs/0/checkpoint_id: {kept}... ({} more characters)\n",
+            whole.chars().count() - 300
+        )
+    );
 }

@@ -22,6 +22,11 @@ else
         targets+=("${name%.rs}")
     done
 fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "fuzz/run.sh needs the nightly toolchain and cargo-fuzz:" >&2
+    echo "  rustup toolchain install nightly && cargo install cargo-fuzz --locked" >&2
+    exit 2
+fi
 export CARGO_TARGET_DIR="$PWD/fuzz/target"
 bash fuzz/seed.sh || exit 2
 cargo +nightly fuzz build --debug-assertions || exit 2

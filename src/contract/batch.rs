@@ -983,17 +983,31 @@ fn display_pointer(v: &Violation) -> &str {
     }
 }
 
+/// Text for a terminal: [`Escaped`], with printable ASCII (nearly every message) written as it is
+/// after one quick look, since a million lines of output are a million looks.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.bytes().all(|b| matches!(b, b' '..=b'~')) {
+            f.write_str(self.0)
+        } else {
+            std::fmt::Display::fmt(&Escaped(self.0), f)
+        }
+    }
+}
+
 /// One entry as text. Paths, pointers and messages carry payload text (a member name, a string
 /// with C1 controls, which JSON does not escape, a file name), so each is printed with whatever
-/// a terminal would obey escaped ([`Escaped`]).
+/// a terminal would obey escaped ([`Shown`]).
 fn write_text(entry: &Entry, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
     let location = entry.location();
-    let location = Escaped(&location);
+    let location = Shown(&location);
     match &entry.outcome {
         Outcome::Valid => Ok(()),
         Outcome::Invalid(violations) => {
             for v in violations {
-                let (pointer, message) = (Escaped(display_pointer(v)), Escaped(&v.message));
+                let (pointer, message) = (Shown(display_pointer(v)), Shown(&v.message));
                 writeln!(out, "{location}: {pointer}: {message}")?;
             }
             Ok(())
@@ -1001,15 +1015,15 @@ fn write_text(entry: &Entry, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         Outcome::NotJson(error) => writeln!(
             out,
             "{}:{}:{}: not JSON: {}",
-            Escaped(&entry.path),
+            Shown(&entry.path),
             error.line,
             error.column,
-            Escaped(&error.message)
+            Shown(&error.message)
         ),
         Outcome::Unreadable(why) => {
-            writeln!(err, "error: cannot read {location}: {}", Escaped(why))
+            writeln!(err, "error: cannot read {location}: {}", Shown(why))
         }
-        Outcome::Skipped(why) => writeln!(err, "warning: skipped {location}: {}", Escaped(why)),
+        Outcome::Skipped(why) => writeln!(err, "warning: skipped {location}: {}", Shown(why)),
     }
 }
 

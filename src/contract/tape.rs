@@ -13,9 +13,11 @@
 //! [`FAST_MAX_DEPTH`], integers beyond 64 bits. `-0` is the float -0.0 here as there.
 //!
 //! A member name repeated in one object is where the two could part: the tape holds every
-//! occurrence, a `Value` only the last. [`Document`] finds every repeated name when it is built
+//! occurrence, a `Value` only the last. [`with_document`] finds every repeated name
 //! ([`Document::repeated_names`], which the contract reports as violations) and then hides the
-//! earlier occurrences, so validation sees the `Value`'s members: the last occurrence, once.
+//! earlier occurrences in the tape itself (the name node becomes a non-string, the object's
+//! length drops), so validation sees the `Value`'s members, the last occurrence once, at no
+//! cost to documents without repeats.
 //!
 //! Validation errors on a tape carry no copy of the failing value: building one for a failing
 //! array of a million objects cost more than the whole valid document. An error's instance is a
@@ -25,6 +27,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -41,9 +44,6 @@ pub const FAST_MAX_DEPTH: usize = 100;
 
 /// Largest document after which the per-thread buffers are kept for the next one.
 const KEEP_BYTES: usize = 16 << 20;
-
-/// Objects with more members than this find repeated names with a hash map, not a scan.
-const SCAN_MEMBERS: usize = 16;
 
 /// What a tape error's instance starts with; the node's index follows ([`node_of`]).
 const MARKER: &str = "\u{0}backup-task-api tape node ";
@@ -80,7 +80,13 @@ pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R
     scratch.resize(bytes.len() + simd_json::INPUT_PADDING, b' ');
     let result =
         match simd_json::fill_tape_padded(&mut scratch, bytes.len(), &mut buffers, &mut tape) {
-            Ok(()) if !tape.0.is_empty() => f(Some(&Document::new(&tape.0))),
+            Ok(()) if !tape.0.is_empty() => {
+                let repeated = hide_repeated(&mut tape.0);
+                f(Some(&Document {
+                    nodes: &tape.0,
+                    repeated,
+                }))
+            }
             _ => f(None),
         };
     if bytes.len() <= KEEP_BYTES {
@@ -93,118 +99,189 @@ pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R
     result
 }
 
-/// One parsed document: its nodes, and the members that a later one of the same name hides.
+/// One parsed document.
 pub struct Document<'t> {
     nodes: &'t [simd_json::Node<'t>],
-    /// Indices of the name nodes of hidden members, sorted; empty for almost every document.
-    hidden: Vec<usize>,
     repeated: Vec<Repeated>,
 }
 
-/// One step of the path to the node being scanned.
+/// A container being scanned for repeated names.
 #[derive(Clone, Copy)]
-enum Step<'t> {
-    Name(&'t str),
-    Index(usize),
+struct Open {
+    /// Its index in the tape.
+    at: usize,
+    /// One past its last node.
+    end: usize,
+    /// An object (else an array, whose elements are never names).
+    object: bool,
+    /// Two bits per name seen, one per word, by [`name_key`]: a name with either bit clear is
+    /// new without a look at the others, and almost every name is.
+    bloom: [u64; 2],
 }
 
-/// The names of the objects being scanned, innermost last: name, index of its latest name node,
-/// and how often it occurred.
-type Seen<'t> = Vec<(&'t str, usize, usize)>;
+/// Objects with more members than this find repeated names with a hash map, not the bloom word.
+const BLOOM_MEMBERS: usize = 16;
 
-impl<'t> Document<'t> {
-    fn new(nodes: &'t [simd_json::Node<'t>]) -> Self {
-        let mut document = Document {
-            nodes,
-            hidden: Vec::new(),
-            repeated: Vec::new(),
-        };
-        document.scan(0, &mut Vec::new(), &mut Vec::new());
-        document.hidden.sort_unstable();
-        document
-    }
+/// A name seen more than once: its object, the name, its latest name node, how often it occurs.
+type Repeat<'t> = (usize, &'t str, usize, usize);
 
-    /// Finds every repeated member name below the node at `at`; depth is bounded by the parser.
-    fn scan(&mut self, at: usize, path: &mut Vec<Step<'t>>, seen: &mut Seen<'t>) {
-        let nodes = self.nodes;
-        match nodes.get(at) {
-            Some(N::Object { len, .. }) => {
-                let start = seen.len();
-                // Past a few members a scan per name costs more than hashing them.
-                let mut index: Option<HashMap<&'t str, usize>> =
-                    (*len > SCAN_MEMBERS).then(|| HashMap::with_capacity(*len));
-                for (name_at, name, value_at) in raw_members(nodes, at) {
-                    let earlier = match &index {
-                        Some(index) => index.get(name).copied(),
-                        None => seen[start..]
-                            .iter()
-                            .position(|(seen, _, _)| *seen == name)
-                            .map(|i| start + i),
-                    };
-                    match earlier {
-                        Some(i) => {
-                            // The earlier occurrence is hidden; `Value` keeps the last.
-                            self.hidden.push(seen[i].1);
-                            seen[i].1 = name_at;
-                            seen[i].2 += 1;
-                        }
-                        None => {
-                            if let Some(index) = &mut index {
-                                index.insert(name, seen.len());
-                            }
-                            seen.push((name, name_at, 1));
-                        }
-                    }
-                    path.push(Step::Name(name));
-                    self.scan(value_at, path, seen);
-                    path.pop();
-                }
-                for &(name, _, count) in &seen[start..] {
-                    if count > 1 {
-                        path.push(Step::Name(name));
-                        self.repeated.push(Repeated {
-                            pointer: pointer(path),
-                            name: name.to_owned(),
-                            count,
-                        });
-                        path.pop();
-                    }
-                }
-                seen.truncate(start);
+/// Finds every repeated member name, then hides the earlier occurrences in the tape: each hidden
+/// name node becomes `null` (a name is a string in any tape simd-json makes, so [`Members`]
+/// knows to skip it) and its object's length drops by one.
+///
+/// Every document pays for this pass, so it is one loop over the nodes that keeps no list of
+/// names: a name whose bits in its object's bloom word are not both set is new, and only then are
+/// the object's earlier names read again from the tape. A pointer is worked out only for a name
+/// that does repeat.
+fn hide_repeated(nodes: &mut [simd_json::Node<'_>]) -> Vec<Repeated> {
+    // The innermost container open, in locals (the loop reads it for every node); the ones
+    // around it wait in `outer`. At the top level there is none: an array that ends nowhere.
+    let top = Open {
+        at: usize::MAX,
+        end: usize::MAX,
+        object: false,
+        bloom: [0; 2],
+    };
+    let mut container = top;
+    let mut outer: Vec<Open> = Vec::new();
+    // Objects open that are too large for a bloom word, innermost last, with their names.
+    let mut indexes: Vec<(usize, HashMap<&str, usize>)> = Vec::new();
+    // (hidden name node, its object).
+    let mut hidden: Vec<(usize, usize)> = Vec::new();
+    let mut repeats: Vec<Repeat<'_>> = Vec::new();
+    // Where each repeated name of an object sits in `repeats`.
+    let mut repeat_of: HashMap<(usize, &str), usize> = HashMap::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        while container.end <= i {
+            if indexes.last().is_some_and(|(at, _)| *at == container.at) {
+                indexes.pop();
             }
-            Some(N::Array { .. }) => {
-                let children = Children {
-                    nodes,
-                    hidden: &[],
-                    next: at + 1,
-                    end: end_of(nodes, at),
+            container = outer.pop().unwrap_or(top);
+        }
+        // Inside an object the node is a member name, and its value follows: a scalar value is
+        // stepped over with its name, a container opens and is read next.
+        let value = if container.object {
+            if let N::String(name) = nodes[i] {
+                let object = container.at;
+                let earlier = match indexes.last_mut() {
+                    Some((at, index)) if *at == object => match index.entry(name) {
+                        Entry::Occupied(mut found) => Some(found.insert(i)),
+                        Entry::Vacant(slot) => {
+                            slot.insert(i);
+                            None
+                        }
+                    },
+                    _ => {
+                        let hash = name_key(name).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                        let bits = [1 << (hash >> 58), 1 << ((hash >> 52) & 63)];
+                        let [low, high] = &mut container.bloom;
+                        let maybe = *low & bits[0] != 0 && *high & bits[1] != 0;
+                        *low |= bits[0];
+                        *high |= bits[1];
+                        if maybe {
+                            latest_before(nodes, object, i, name)
+                        } else {
+                            None
+                        }
+                    }
                 };
-                for (i, child) in children.map(|c| c.at).enumerate() {
-                    path.push(Step::Index(i));
-                    self.scan(child, path, seen);
-                    path.pop();
+                if let Some(earlier) = earlier {
+                    // The earlier occurrence is hidden; `Value` keeps the last.
+                    hidden.push((earlier, object));
+                    match repeat_of.entry((object, name)) {
+                        Entry::Occupied(found) => {
+                            let repeat = &mut repeats[*found.get()];
+                            repeat.2 = i;
+                            repeat.3 += 1;
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(repeats.len());
+                            repeats.push((object, name, i, 2));
+                        }
+                    }
                 }
             }
-            _ => {}
+            i + 1
+        } else {
+            i
+        };
+        let (end, object) = match nodes.get(value) {
+            Some(&N::Object { len, count }) => {
+                if len > BLOOM_MEMBERS {
+                    indexes.push((value, HashMap::with_capacity(len)));
+                }
+                (value + count + 1, true)
+            }
+            // An array's elements are no names, even inside an object.
+            Some(&N::Array { count, .. }) => (value + count + 1, false),
+            _ => {
+                i = value + 1;
+                continue;
+            }
+        };
+        outer.push(container);
+        container = Open {
+            at: value,
+            end,
+            object,
+            bloom: [0; 2],
+        };
+        i = value + 1;
+    }
+    // Pointers first: the walk to a name reads the names of the members it passes through.
+    let repeated = repeats
+        .into_iter()
+        .map(|(_, name, latest, count)| Repeated {
+            pointer: pointer_to(nodes, latest),
+            name: name.to_owned(),
+            count,
+        })
+        .collect();
+    for &(name_at, object_at) in &hidden {
+        nodes[name_at] = N::Static(S::Null);
+        if let Some(N::Object { len, .. }) = nodes.get_mut(object_at) {
+            *len -= 1;
         }
     }
+    repeated
+}
 
+/// The name node of the latest occurrence of `name` in the object at `object` before index
+/// `before`, reading the tape (the rare path of [`hide_repeated`]).
+fn latest_before(
+    nodes: &[simd_json::Node<'_>],
+    object: usize,
+    before: usize,
+    name: &str,
+) -> Option<usize> {
+    let mut latest = None;
+    let mut at = object + 1;
+    while at < before {
+        if matches!(nodes.get(at), Some(N::String(seen)) if *seen == name) {
+            latest = Some(at);
+        }
+        at = end_of(nodes, end_of(nodes, at));
+    }
+    latest
+}
+
+impl<'t> Document<'t> {
     /// The root value.
-    pub fn root(&self) -> TapeNode<'_> {
+    pub fn root(&self) -> TapeNode<'t> {
         self.node(0)
     }
 
     /// The value at index `at` of the tape (as [`node_of`] gives it).
-    fn node(&self, at: usize) -> TapeNode<'_> {
+    fn node(&self, at: usize) -> TapeNode<'t> {
         TapeNode {
             nodes: self.nodes,
-            hidden: &self.hidden,
             at,
         }
     }
 
     /// The node an error's instance names, if it names one of this document's nodes.
-    pub fn node_of(&self, instance: &Value) -> Option<TapeNode<'_>> {
+    pub fn node_of(&self, instance: &Value) -> Option<TapeNode<'t>> {
         node_of(instance)
             .filter(|at| *at < self.nodes.len())
             .map(|at| self.node(at))
@@ -222,14 +299,57 @@ impl<'t> Document<'t> {
     }
 }
 
-/// `path` as a JSON pointer.
-fn pointer(path: &[Step<'_>]) -> String {
+/// A name's first and last four bytes and its length in one word: names that differ almost
+/// always differ here, so a name is told from another, or from a bloom word, in a few cycles.
+/// Fixed-size loads only: a copy of a variable length is a call to memcpy, which cost more than
+/// the rest of the scan.
+fn name_key(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let len = bytes.len();
+    let word = match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        (Some(first), Some(last)) => {
+            u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
+        }
+        _ => bytes.iter().fold(0, |word, &b| (word << 8) | u64::from(b)),
+    };
+    word ^ (len as u64).rotate_right(8)
+}
+
+/// The JSON pointer of the member whose name node is at `name_at`: the root is walked down to
+/// it, each container's children skipped whole until one holds it. Only repeated names need one.
+fn pointer_to(nodes: &[simd_json::Node<'_>], name_at: usize) -> String {
     let mut out = String::new();
-    for step in path {
-        out.push('/');
-        match step {
-            Step::Name(name) => push_escaped(&mut out, name),
-            Step::Index(i) => out.push_str(&i.to_string()),
+    let mut at = 0;
+    while at < name_at {
+        let is_object = matches!(nodes.get(at), Some(N::Object { .. }));
+        let end = end_of(nodes, at);
+        let mut child = at + 1;
+        let mut index = 0;
+        loop {
+            if child >= end {
+                // Not inside this container after all: not reachable for a tape simd-json made.
+                return out;
+            }
+            let (step_at, value_at) = if is_object {
+                (child, end_of(nodes, child))
+            } else {
+                (child, child)
+            };
+            let next = end_of(nodes, value_at);
+            if step_at == name_at || next > name_at {
+                out.push('/');
+                match nodes.get(step_at) {
+                    Some(N::String(name)) if is_object => push_escaped(&mut out, name),
+                    _ => out.push_str(&index.to_string()),
+                }
+                if step_at == name_at {
+                    return out;
+                }
+                at = value_at;
+                break;
+            }
+            child = next;
+            index += 1;
         }
     }
     out
@@ -264,28 +384,6 @@ fn end_of(nodes: &[simd_json::Node<'_>], at: usize) -> usize {
     }
 }
 
-/// Every member of the object at `at`, hidden ones included: name index, name, value index.
-fn raw_members<'t>(
-    nodes: &'t [simd_json::Node<'t>],
-    at: usize,
-) -> impl Iterator<Item = (usize, &'t str, usize)> + 't {
-    let mut children = Children {
-        nodes,
-        hidden: &[],
-        next: at + 1,
-        end: end_of(nodes, at),
-    };
-    std::iter::from_fn(move || {
-        let name = children.next()?;
-        let value = children.next()?;
-        match name.node() {
-            N::String(text) => Some((name.at, *text, value.at)),
-            // Not reachable for a tape simd-json made; stop rather than misread.
-            _ => None,
-        }
-    })
-}
-
 /// The tape as a representation the jsonschema crate validates.
 pub struct TapeJson;
 
@@ -306,7 +404,6 @@ impl Json for TapeJson {
         let nodes = [N::String(string)];
         f(TapeNode {
             nodes: &nodes,
-            hidden: &[],
             at: 0,
         })
     }
@@ -316,7 +413,6 @@ impl Json for TapeJson {
 #[derive(Clone, Copy)]
 pub struct TapeNode<'a> {
     nodes: &'a [simd_json::Node<'a>],
-    hidden: &'a [usize],
     at: usize,
 }
 
@@ -334,24 +430,9 @@ impl<'a> TapeNode<'a> {
     fn children(&self) -> Children<'a> {
         Children {
             nodes: self.nodes,
-            hidden: self.hidden,
             next: self.at + 1,
             end: end_of(self.nodes, self.at),
         }
-    }
-
-    /// Whether the member whose name node is at `name_at` is hidden by a later one.
-    fn is_hidden(&self, name_at: usize) -> bool {
-        !self.hidden.is_empty() && self.hidden.binary_search(&name_at).is_ok()
-    }
-
-    /// How many of this container's descendants are hidden names.
-    fn hidden_inside(&self) -> usize {
-        if self.hidden.is_empty() {
-            return 0;
-        }
-        let end = end_of(self.nodes, self.at);
-        self.hidden.partition_point(|&i| i < end) - self.hidden.partition_point(|&i| i <= self.at)
     }
 }
 
@@ -400,7 +481,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
         match self.node() {
             N::Object { len, .. } => Some(TapeObject {
                 node: *self,
-                len: *len - self.hidden_inside_object(),
+                len: *len,
             }),
             _ => None,
         }
@@ -496,23 +577,9 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
     }
 }
 
-impl TapeNode<'_> {
-    /// How many members of this object (not of objects inside it) are hidden.
-    fn hidden_inside_object(&self) -> usize {
-        // A range check first: almost every object has no hidden member below it at all.
-        if self.hidden_inside() == 0 {
-            return 0;
-        }
-        raw_members(self.nodes, self.at)
-            .filter(|(name_at, _, _)| self.is_hidden(*name_at))
-            .count()
-    }
-}
-
 /// The values that follow a container's node, one per step (nested ones skipped whole).
 pub struct Children<'a> {
     nodes: &'a [simd_json::Node<'a>],
-    hidden: &'a [usize],
     next: usize,
     end: usize,
 }
@@ -524,7 +591,6 @@ impl<'a> Iterator for Children<'a> {
         (self.next < self.end).then(|| {
             let node = TapeNode {
                 nodes: self.nodes,
-                hidden: self.hidden,
                 at: self.next,
             };
             self.next = end_of(self.nodes, self.next);
@@ -543,11 +609,8 @@ impl<'a> Iterator for Members<'a> {
         loop {
             let name = self.0.next()?;
             let value = self.0.next()?;
-            let N::String(text) = name.node() else {
-                // Not reachable for a tape simd-json made; stop rather than misread.
-                return None;
-            };
-            if !name.is_hidden(name.at) {
+            // A name that is not a string is one a later member hides ([`hide_repeated`]).
+            if let N::String(text) = name.node() {
                 return Some((text, value));
             }
         }
@@ -796,6 +859,35 @@ mod tests {
             assert_eq!(k7.as_boolean(), Some(true));
             let k42 = root.get(&TapeJson::prepare_key("k42")).expect("k42");
             assert_eq!(k42.as_array().map(|a| a.len()), Some(1));
+        });
+    }
+
+    #[test]
+    fn large_objects_inside_large_objects_keep_their_own_names() {
+        // Both past the bloom word's size: each has its own index, and the inner one closing
+        // must leave the outer one's in place.
+        let members = |prefix: &str| -> String {
+            (0..20)
+                .map(|i| format!("\"{prefix}{i}\":{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let text = format!(
+            r#"{{{},"inner":{{{},"k3":0}},"k3":1,"in3":2}}"#,
+            members("k"),
+            members("k")
+        );
+        with_document(text.as_bytes(), |doc| {
+            let doc = doc.expect("parses");
+            let mut found: Vec<(String, usize)> = doc
+                .repeated_names()
+                .iter()
+                .map(|r| (r.pointer.clone(), r.count))
+                .collect();
+            found.sort();
+            assert_eq!(found, [("/inner/k3".to_owned(), 2), ("/k3".to_owned(), 2)]);
+            let exact: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(doc.to_value(), exact);
         });
     }
 

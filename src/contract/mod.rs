@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod convert;
+pub mod exchange;
 pub mod redact;
 pub mod repeated;
 pub mod tape;

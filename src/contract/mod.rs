@@ -21,6 +21,7 @@ pub mod impact;
 pub mod redact;
 pub mod repeated;
 pub mod tape;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -41,7 +41,7 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Api, Contract, ContractError, JsonError, Target, Violation};
+use super::{Api, Contract, ContractError, FailOn, Impact, JsonError, Target, Violation};
 
 pub use discover::{Discover, discover};
 pub use output::{Format, Output};
@@ -175,6 +175,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Violations in all, a payload that is not JSON counting one.
     pub violations: usize,
+    /// Of those, the ones that break readers of the published types ([`Impact::Breaking`]).
+    pub breaking: usize,
 }
 
 impl Summary {
@@ -186,10 +188,15 @@ impl Summary {
             Outcome::Invalid(violations) => {
                 self.invalid += 1;
                 self.violations += violations.len();
+                self.breaking += violations
+                    .iter()
+                    .filter(|v| v.impact == Impact::Breaking)
+                    .count();
             }
             Outcome::NotJson(_) => {
                 self.invalid += 1;
                 self.violations += 1;
+                self.breaking += 1;
             }
             Outcome::Unreadable(_) => self.unreadable += 1,
             Outcome::Skipped(_) => self.skipped += 1,
@@ -199,21 +206,37 @@ impl Summary {
     /// The process exit code: 2 if an input could not be read, else 1 if any payload is
     /// invalid, else 0. Skipped files change nothing.
     pub fn exit_code(&self) -> u8 {
+        self.exit_code_on(FailOn::Drift)
+    }
+
+    /// The process exit code when `fail_on` says which violations fail the run: 2 if an input
+    /// could not be read, else 1 if a payload has such a violation (any, or a breaking one),
+    /// else 0.
+    pub fn exit_code_on(&self, fail_on: FailOn) -> u8 {
+        let failing = match fail_on {
+            FailOn::Drift => self.invalid,
+            FailOn::Breaking => self.breaking,
+        };
         if self.unreadable > 0 {
             2
-        } else if self.invalid > 0 {
+        } else if failing > 0 {
             1
         } else {
             0
         }
     }
 
-    /// `N input(s) checked against API TARGET: I invalid, V violation(s)`, then `, U unreadable`
-    /// and `, S skipped` when there are any.
+    /// `N input(s) checked against API TARGET: I invalid, V violation(s) (B breaking)`, then
+    /// `, U unreadable` and `, S skipped` when there are any.
     pub fn line(&self, api: Api, target: &Target) -> String {
+        self.line_for(&format!("{api} {target}"))
+    }
+
+    /// [`Summary::line`] with what the inputs were checked against in words.
+    pub fn line_for(&self, against: &str) -> String {
         let mut line = format!(
-            "{} input(s) checked against {api} {target}: {} invalid, {} violation(s)",
-            self.inputs, self.invalid, self.violations
+            "{} input(s) checked against {against}: {} invalid, {} violation(s) ({} breaking)",
+            self.inputs, self.invalid, self.violations, self.breaking
         );
         if self.unreadable > 0 {
             line.push_str(&format!(", {} unreadable", self.unreadable));
@@ -255,6 +278,27 @@ impl<F: FnMut(&Entry) -> io::Result<()>> Sink for F {
     }
 }
 
+/// What each payload of a run is checked against.
+#[derive(Debug, Clone, Copy)]
+pub enum Against<'a> {
+    /// Every payload against one target of one contract.
+    Target(&'a Contract, &'a Target),
+    /// Every input line is a recorded exchange ([`super::exchange`]): its response body against
+    /// its API's operation and status ([`super::traffic`]). The API is the exchange's own, else
+    /// the one its path names, else this one.
+    Exchanges(Option<Api>),
+}
+
+impl Against<'_> {
+    /// What the payloads are checked against, in words (`cbr response 200`).
+    pub fn describe(&self) -> String {
+        match self {
+            Against::Target(contract, target) => format!("{} {target}", contract.api()),
+            Against::Exchanges(_) => "recorded exchanges".to_owned(),
+        }
+    }
+}
+
 /// Checks every input against `target`, in order, and hands every entry to `sink` as soon as
 /// its batch is checked (see the module docs for what is held meanwhile). Returns the counts.
 ///
@@ -273,8 +317,39 @@ where
     I: IntoIterator<Item = Input>,
     I::IntoIter: Send + 'static,
 {
-    // Fail on an unknown target before reading anything, not once per input.
-    contract.validator(target)?;
+    stream_against(Against::Target(contract, target), inputs, options, sink)
+}
+
+/// [`stream`] against a target or, with [`Against::Exchanges`], over recorded exchanges, read
+/// one per line whatever [`Options::ndjson`] says. An exchange line that is not an exchange is
+/// unreadable (exit 2); one whose operation is not in the contract, or whose body the recorder
+/// cut, is skipped with the reason; a status the operation does not document is a violation.
+pub fn stream_against<I>(
+    against: Against<'_>,
+    inputs: I,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Summary, Error>
+where
+    I: IntoIterator<Item = Input>,
+    I::IntoIter: Send + 'static,
+{
+    let mut options = options.clone();
+    match against {
+        // Fail on an unknown target before reading anything, not once per input.
+        Against::Target(contract, target) => {
+            contract.validator(target)?;
+        }
+        Against::Exchanges(_) => {
+            options.ndjson = true;
+            // Both contracts compile before the first line, not inside the workers.
+            for api in Api::ALL {
+                Contract::get(api)?;
+                super::traffic::operations(api)?;
+            }
+        }
+    }
+    let options = &options;
     let (batches, receive) = mpsc::sync_channel::<Batch>(1);
     let inputs = inputs.into_iter();
     let reader_options = options.clone();
@@ -289,7 +364,7 @@ where
         let entries: Vec<Entry> = batch
             .tasks
             .par_iter()
-            .map(|task| task.run(contract, target, &batch.data, options))
+            .map(|task| task.run(against, &batch.data, options))
             .collect();
         drop(batch);
         for entry in &entries {
@@ -423,7 +498,7 @@ mod tests {
         assert_eq!(report.exit_code(), 2);
         assert_eq!(
             report.summary_line(),
-            "2 input(s) checked against cbr response 200: 0 invalid, 0 violation(s), 1 unreadable"
+            "2 input(s) checked against cbr response 200: 0 invalid, 0 violation(s) (0 breaking), 1 unreadable"
         );
     }
 }

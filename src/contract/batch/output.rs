@@ -1,4 +1,5 @@
-//! Writing entries as they come: text for people, JSON for machines, JUnit XML for CI.
+//! Writing entries as they come: text for people, JSON or NDJSON for machines, JUnit XML for CI.
+//! Every violation is written with its impact ([`crate::contract::impact`]).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
@@ -7,36 +8,43 @@ use serde::Serialize;
 
 use super::{Entry, Outcome, Sink, Summary};
 use crate::common::terminal::Escaped;
-use crate::contract::{Api, Target, Violation};
+use crate::contract::{Api, FailOn, Impact, Target, Violation};
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// For people: one line per violation on `out` (`PATH[:LINE]: POINTER: message`, the pointer
-    /// `(root)` for the whole document; `PATH[:LINE]:COLUMN: not JSON: message` with the parser's
-    /// position for text that is not JSON), and on `err` one `error: cannot read PATH[:LINE]: why`
-    /// line per unreadable input and one `warning: skipped PATH: why` per skipped file, then the
-    /// summary line.
+    /// For people: one line per violation on `out` (`PATH[:LINE]: IMPACT: POINTER: message`,
+    /// the impact `breaking` or `strict-readers`, the pointer `(root)` for the whole document;
+    /// `PATH[:LINE]:COLUMN: breaking: not JSON: message` with the parser's position for text
+    /// that is not JSON), and on `err` one `error: cannot read PATH[:LINE]: why` line per
+    /// unreadable input and one `warning: skipped PATH: why` per skipped file, then the summary
+    /// line.
     Text,
     /// For machines: one pretty-printed object with the API, the target, one result per entry
-    /// (its path, line (NDJSON), `valid`, `violations` (pointer, keyword, message) and, for text
-    /// that is not JSON, an input that could not be read or a skipped file, an `error` with its
-    /// `kind`: `not_json`, `io` or `skipped`), then the [`Summary`]. Written as results come, so
-    /// the summary is the last member.
+    /// (its path, line (NDJSON), `valid`, `violations` (pointer, keyword, message, impact) and,
+    /// for text that is not JSON, an input that could not be read or a skipped file, an `error`
+    /// with its `kind`: `not_json`, `io` or `skipped`), then the [`Summary`]. Written as results
+    /// come, so the summary is the last member.
     Json,
+    /// For machines that read a stream: one compact JSON line per entry (a result as
+    /// [`Format::Json`] writes it), then a last line with the API, the target and the summary.
+    Ndjson,
     /// JUnit XML for CI dashboards: one test suite (`API TARGET`), one test case per entry named
-    /// `PATH[:LINE]`; an invalid payload is a failure listing its violations, one that is not
-    /// JSON a failure of type `not-json`, an unreadable input an error of type `io`, a skipped
-    /// file a skipped test case. The counts come first in the XML, so the test cases wait in a
-    /// temporary file until the run ends.
+    /// `PATH[:LINE]`; an invalid payload is a failure listing its violations with their impact
+    /// (with [`FailOn::Breaking`], a payload whose violations are all drift passes and lists them
+    /// in its `system-out`), one that is not JSON a failure of type `not-json`, an unreadable
+    /// input an error of type `io`, a skipped file a skipped test case. The counts come first in
+    /// the XML, so the test cases wait in a temporary file until the run ends.
     Junit,
 }
 
 /// Writes entries as they come, in one [`Format`].
 pub struct Output<'w> {
+    /// What the payloads are checked against, in words; the JUnit suite's name.
     suite: String,
-    api: Api,
-    target: Target,
+    api: Option<Api>,
+    target: String,
+    fail_on: FailOn,
     out: &'w mut dyn Write,
     err: &'w mut dyn Write,
     kind: Kind,
@@ -45,6 +53,7 @@ pub struct Output<'w> {
 enum Kind {
     Text,
     Json { results: usize },
+    Ndjson,
     Junit(Box<Junit>),
 }
 
@@ -57,28 +66,61 @@ impl<'w> Output<'w> {
         out: &'w mut dyn Write,
         err: &'w mut dyn Write,
     ) -> io::Result<Self> {
+        let suite = format!("{api} {target}");
+        Self::start(format, Some(api), target.to_string(), suite, out, err)
+    }
+
+    /// Starts the output of a run over recorded exchanges ([`super::Against::Exchanges`]): the
+    /// target is `exchanges`, the API `api` (`null` in JSON when none was given).
+    pub fn for_exchanges(
+        format: Format,
+        api: Option<Api>,
+        out: &'w mut dyn Write,
+        err: &'w mut dyn Write,
+    ) -> io::Result<Self> {
+        let suite = "recorded exchanges".to_owned();
+        Self::start(format, api, "exchanges".to_owned(), suite, out, err)
+    }
+
+    fn start(
+        format: Format,
+        api: Option<Api>,
+        target: String,
+        suite: String,
+        out: &'w mut dyn Write,
+        err: &'w mut dyn Write,
+    ) -> io::Result<Self> {
         let kind = match format {
             Format::Text => Kind::Text,
             Format::Json => {
-                let json = |value: &str| serde_json::to_string(value).map_err(io::Error::other);
+                let api = serde_json::to_string(&api.map(Api::name)).map_err(io::Error::other)?;
+                let target_json = serde_json::to_string(&target).map_err(io::Error::other)?;
                 write!(
                     out,
-                    "{{\n  \"api\": {},\n  \"target\": {},\n  \"results\": [",
-                    json(api.name())?,
-                    json(&target.to_string())?
+                    "{{\n  \"api\": {api},\n  \"target\": {target_json},\n  \"results\": ["
                 )?;
                 Kind::Json { results: 0 }
             }
+            Format::Ndjson => Kind::Ndjson,
             Format::Junit => Kind::Junit(Box::new(Junit::new()?)),
         };
         Ok(Output {
-            suite: format!("{api} {target}"),
+            suite,
             api,
-            target: target.clone(),
+            target,
+            fail_on: FailOn::default(),
             out,
             err,
             kind,
         })
+    }
+
+    /// Which violations fail a payload ([`FailOn`]); JUnit shows a payload whose violations do
+    /// not fail it as passed. The other formats show every violation either way.
+    #[must_use]
+    pub fn with_fail_on(mut self, fail_on: FailOn) -> Self {
+        self.fail_on = fail_on;
+        self
     }
 
     /// Writes one entry.
@@ -91,7 +133,14 @@ impl<'w> Output<'w> {
                 *results += 1;
                 write_indented(self.out, &json_entry(entry), 4)
             }
-            Kind::Junit(junit) => junit.add(test_case(entry, &self.suite), &self.suite),
+            Kind::Ndjson => {
+                serde_json::to_writer(&mut *self.out, &json_entry(entry))
+                    .map_err(io::Error::other)?;
+                self.out.write_all(b"\n")
+            }
+            Kind::Junit(junit) => {
+                junit.add(test_case(entry, &self.suite, self.fail_on), &self.suite)
+            }
         }
     }
 
@@ -101,7 +150,7 @@ impl<'w> Output<'w> {
         match self.kind {
             Kind::Text => {
                 self.out.flush()?;
-                writeln!(self.err, "{}", summary.line(self.api, &self.target))?;
+                writeln!(self.err, "{}", summary.line_for(&self.suite))?;
             }
             Kind::Json { results } => {
                 self.out
@@ -112,6 +161,21 @@ impl<'w> Output<'w> {
                 // The summary's first line follows its name; the rest sit one level in.
                 let text = String::from_utf8_lossy(&text).replace('\n', "\n  ");
                 writeln!(self.out, "{text}\n}}")?;
+            }
+            Kind::Ndjson => {
+                #[derive(Serialize)]
+                struct Last<'a> {
+                    api: Option<&'a str>,
+                    target: &'a str,
+                    summary: &'a Summary,
+                }
+                let last = Last {
+                    api: self.api.map(Api::name),
+                    target: &self.target,
+                    summary,
+                };
+                serde_json::to_writer(&mut *self.out, &last).map_err(io::Error::other)?;
+                self.out.write_all(b"\n")?;
             }
             Kind::Junit(junit) => junit.finish(&self.suite, self.out)?,
         }
@@ -162,16 +226,17 @@ fn write_text(entry: &Entry, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         Outcome::Invalid(violations) => {
             for v in violations {
                 let (pointer, message) = (Shown(display_pointer(v)), Shown(&v.message));
-                writeln!(out, "{location}: {pointer}: {message}")?;
+                writeln!(out, "{location}: {}: {pointer}: {message}", v.impact)?;
             }
             Ok(())
         }
         Outcome::NotJson(error) => writeln!(
             out,
-            "{}:{}:{}: not JSON: {}",
+            "{}:{}:{}: {}: not JSON: {}",
             Shown(&entry.path),
             error.line,
             error.column,
+            Impact::Breaking,
             Shown(&error.message)
         ),
         Outcome::Unreadable(why) => {
@@ -197,6 +262,7 @@ struct JsonViolation<'a> {
     pointer: &'a str,
     keyword: &'a str,
     message: &'a str,
+    impact: Impact,
 }
 
 #[derive(Serialize)]
@@ -206,6 +272,7 @@ enum JsonProblem<'a> {
         line: usize,
         column: usize,
         message: &'a str,
+        impact: Impact,
     },
     Io {
         message: &'a str,
@@ -225,6 +292,7 @@ fn json_entry(entry: &Entry) -> JsonEntry<'_> {
                     pointer: &v.pointer,
                     keyword: &v.keyword,
                     message: &v.message,
+                    impact: v.impact,
                 })
                 .collect(),
             None,
@@ -235,6 +303,7 @@ fn json_entry(entry: &Entry) -> JsonEntry<'_> {
                 line: e.line,
                 column: e.column,
                 message: &e.message,
+                impact: Impact::Breaking,
             }),
         ),
         Outcome::Unreadable(why) => (Vec::new(), Some(JsonProblem::Io { message: why })),
@@ -266,22 +335,38 @@ fn write_indented(out: &mut dyn Write, value: &impl Serialize, depth: usize) -> 
     Ok(())
 }
 
-fn test_case(entry: &Entry, suite: &str) -> quick_junit::TestCase {
+fn test_case(entry: &Entry, suite: &str, fail_on: FailOn) -> quick_junit::TestCase {
     use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
 
+    let mut drift = None;
     let status = match &entry.outcome {
         Outcome::Valid => TestCaseStatus::success(),
         Outcome::Invalid(violations) => {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let lines: Vec<String> = violations
                 .iter()
-                .map(|v| format!("{} [{}]: {}", display_pointer(v), v.keyword, v.message))
+                .map(|v| {
+                    let pointer = display_pointer(v);
+                    format!("{pointer} [{}] {}: {}", v.keyword, v.impact, v.message)
+                })
                 .collect();
-            status
-                .set_type("contract")
-                .set_message(format!("{} violation(s)", violations.len()))
-                .set_description(lines.join("\n"));
-            status
+            if violations.iter().any(|v| fail_on.fails(v.impact)) {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let breaking = violations
+                    .iter()
+                    .filter(|v| v.impact == Impact::Breaking)
+                    .count();
+                status
+                    .set_type("contract")
+                    .set_message(format!(
+                        "{} violation(s), {breaking} breaking",
+                        violations.len()
+                    ))
+                    .set_description(lines.join("\n"));
+                status
+            } else {
+                drift = Some(lines.join("\n"));
+                TestCaseStatus::success()
+            }
         }
         Outcome::NotJson(error) => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -303,6 +388,9 @@ fn test_case(entry: &Entry, suite: &str) -> quick_junit::TestCase {
     };
     let mut case = TestCase::new(entry.location(), status);
     case.set_classname(suite);
+    if let Some(drift) = drift {
+        case.set_system_out(drift);
+    }
     case
 }
 
@@ -478,7 +566,7 @@ mod tests {
             let suite_name = "cbr response 200";
             let mut suite = quick_junit::TestSuite::new(suite_name);
             for entry in &report.entries {
-                suite.add_test_case(test_case(entry, suite_name));
+                suite.add_test_case(test_case(entry, suite_name, FailOn::Drift));
             }
             let mut whole = quick_junit::Report::new(REPORT_NAME);
             whole.add_test_suite(suite);

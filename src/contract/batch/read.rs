@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::discover::not_regular;
-use super::{BATCH_BYTES, BATCH_PAYLOADS, Entry, Input, Options, Outcome, Source};
-use crate::contract::{Contract, JsonError, Target, Verdict};
+use super::{Against, BATCH_BYTES, BATCH_PAYLOADS, Entry, Input, Options, Outcome, Source};
+use crate::contract::exchange::Exchange;
+use crate::contract::traffic::{self, Located};
+use crate::contract::{Api, Contract, JsonError, Target, Verdict};
 
 /// Payloads read in order, checked together.
 #[derive(Default)]
@@ -38,13 +40,7 @@ pub(super) enum Task {
 }
 
 impl Task {
-    pub(super) fn run(
-        &self,
-        contract: &Contract,
-        target: &Target,
-        data: &[u8],
-        options: &Options,
-    ) -> Entry {
+    pub(super) fn run(&self, against: Against<'_>, data: &[u8], options: &Options) -> Entry {
         match self {
             Task::Read {
                 shown,
@@ -52,7 +48,7 @@ impl Task {
                 regular_only,
             } => {
                 let outcome = match read_document(path, *regular_only, options.max_bytes) {
-                    Ok(bytes) => outcome(contract, target, &bytes, None),
+                    Ok(bytes) => outcome(against, &bytes, None),
                     Err(outcome) => outcome,
                 };
                 Entry {
@@ -64,7 +60,7 @@ impl Task {
             Task::Bytes { shown, line, range } => Entry {
                 path: shown.clone(),
                 line: *line,
-                outcome: outcome(contract, target, &data[range.clone()], *line),
+                outcome: outcome(against, &data[range.clone()], *line),
             },
             Task::Done(entry) => entry.clone(),
         }
@@ -72,7 +68,48 @@ impl Task {
 }
 
 /// The verdict on `bytes`; `line` is where an NDJSON payload sits in its file.
-fn outcome(contract: &Contract, target: &Target, bytes: &[u8], line: Option<usize>) -> Outcome {
+fn outcome(against: Against<'_>, bytes: &[u8], line: Option<usize>) -> Outcome {
+    match against {
+        Against::Target(contract, target) => verdict(contract, target, bytes, line),
+        Against::Exchanges(fallback) => exchange_outcome(bytes, line, fallback),
+    }
+}
+
+/// The verdict on one recorded exchange: its response body against its operation and status.
+fn exchange_outcome(line_bytes: &[u8], line: Option<usize>, fallback: Option<Api>) -> Outcome {
+    let exchange: Exchange = match serde_json::from_slice(line_bytes) {
+        Ok(exchange) => exchange,
+        Err(error) => return Outcome::Unreadable(format!("not a recorded exchange: {error}")),
+    };
+    let (operation, target) = match traffic::locate(&exchange, fallback) {
+        Ok(Located::Documented { operation, target }) => (operation, target),
+        Ok(Located::Undocumented { violation, .. }) => return Outcome::Invalid(vec![violation]),
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let body = match exchange.response.body_bytes() {
+        Ok(body) => body,
+        Err(error) => return Outcome::Unreadable(error.to_string()),
+    };
+    let contract = match Contract::get(operation.api) {
+        Ok(contract) => contract,
+        Err(error) => return Outcome::Unreadable(error.to_string()),
+    };
+    match verdict(contract, &target, &body, None) {
+        // Where in the body the parser stopped, said in words: the location is the file's line.
+        Outcome::NotJson(error) => Outcome::NotJson(JsonError {
+            line: line.unwrap_or(error.line),
+            column: error.column,
+            message: format!(
+                "the response body (its line {}, column {}): {}",
+                error.line, error.column, error.message
+            ),
+        }),
+        other => other,
+    }
+}
+
+/// The verdict of `contract` on `bytes` as `target`.
+fn verdict(contract: &Contract, target: &Target, bytes: &[u8], line: Option<usize>) -> Outcome {
     match contract.check_bytes(target, bytes) {
         Ok(Verdict::Valid) => Outcome::Valid,
         Ok(Verdict::Invalid { violations }) => Outcome::Invalid(violations),

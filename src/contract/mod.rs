@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod convert;
+pub mod drift;
 pub mod exchange;
 pub mod impact;
 pub mod redact;

@@ -32,7 +32,7 @@
 
 mod discover;
 mod output;
-mod read;
+pub(in crate::contract) mod read;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

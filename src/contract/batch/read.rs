@@ -124,13 +124,16 @@ fn verdict(contract: &Contract, target: &Target, bytes: &[u8], line: Option<usiz
 }
 
 /// Why a document or line over the limit is not read.
-fn too_large(max_bytes: u64) -> String {
+pub(in crate::contract) fn too_large(max_bytes: u64) -> String {
     format!("larger than the limit of {max_bytes} bytes (--max-bytes)")
 }
 
 /// Opens a file: with `regular_only`, refuses (as [`Outcome::Skipped`]) anything that is not a
 /// regular file once open, and never waits on a FIFO to open.
-fn open(path: &Path, regular_only: bool) -> Result<(File, Option<u64>), Outcome> {
+pub(in crate::contract) fn open(
+    path: &Path,
+    regular_only: bool,
+) -> Result<(File, Option<u64>), Outcome> {
     let unreadable = |error: io::Error| Outcome::Unreadable(error.to_string());
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -149,7 +152,11 @@ fn open(path: &Path, regular_only: bool) -> Result<(File, Option<u64>), Outcome>
 }
 
 /// The whole document at `path`, at most `max_bytes` of it.
-fn read_document(path: &Path, regular_only: bool, max_bytes: u64) -> Result<Vec<u8>, Outcome> {
+pub(in crate::contract) fn read_document(
+    path: &Path,
+    regular_only: bool,
+    max_bytes: u64,
+) -> Result<Vec<u8>, Outcome> {
     let (file, size) = open(path, regular_only)?;
     read_capped(file, size, max_bytes).map_err(|error| match error {
         Capped::TooLarge => Outcome::Unreadable(too_large(max_bytes)),
@@ -157,13 +164,17 @@ fn read_document(path: &Path, regular_only: bool, max_bytes: u64) -> Result<Vec<
     })
 }
 
-enum Capped {
+pub(in crate::contract) enum Capped {
     TooLarge,
     Io(io::Error),
 }
 
 /// Everything `reader` holds, refusing more than `max_bytes` (one byte more is read to tell).
-fn read_capped(reader: impl Read, size: Option<u64>, max_bytes: u64) -> Result<Vec<u8>, Capped> {
+pub(in crate::contract) fn read_capped(
+    reader: impl Read,
+    size: Option<u64>,
+    max_bytes: u64,
+) -> Result<Vec<u8>, Capped> {
     // A regular file's size is known: read it into one allocation, not a doubling series.
     let expected = size.unwrap_or(0).min(max_bytes).saturating_add(1);
     let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use backup_task_api::common::terminal::escape;
-use backup_task_api::contract::{Api, Contract, Target, batch};
+use backup_task_api::contract::{self, Api, Contract, Target, batch};
 use backup_task_api::publish::{diff, export};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -37,12 +37,36 @@ enum Command {
     /// and never opened. A document (with --ndjson, a line) longer than --max-bytes is not read:
     /// it is an unreadable input.
     ///
-    /// Text output: one line per violation on stdout, `PATH[:LINE]: POINTER: message`, then a
-    /// summary on stderr; unreadable inputs are reported on stderr and the others still checked.
+    /// Every violation has an impact, in `diff`'s words: `breaking` (readers of the published
+    /// types fail: a wrong type, a missing required member, not JSON, a value the typed reader
+    /// rejects, a repeated member name) or `strict-readers` (drift a tolerant reader survives: an
+    /// unknown member of a closed object, an unknown enum value, a bound, pattern or format).
     ///
-    /// Exit codes: 0 every payload is valid; 1 a payload breaks the contract or is not JSON;
-    /// 2 usage or I/O error (an unreadable input, an unknown schema or status).
+    /// With --exchanges, every line is a recorded exchange (as `proxy --record` writes it): its
+    /// response body is checked against its API's operation and status (the API from the
+    /// exchange, else its path, else --api); a status the operation does not document is a
+    /// violation, an exchange of no known operation is skipped.
+    ///
+    /// Text output: one line per violation on stdout, `PATH[:LINE]: IMPACT: POINTER: message`,
+    /// then a summary on stderr; unreadable inputs are reported on stderr and the others still
+    /// checked.
+    ///
+    /// Exit codes: 0 every payload is valid (with --fail-on breaking: no breaking violation);
+    /// 1 a payload breaks the contract or is not JSON; 2 usage or I/O error (an unreadable input,
+    /// an unknown schema or status).
     Validate(ValidateArgs),
+    /// Report what recorded payloads or exchanges show that the contract does not say.
+    ///
+    /// Aggregated over the whole corpus: unknown members by path template
+    /// (`/operation_logs/*/extra_info/resource/zone`) with counts and a first location, unknown
+    /// enum values, nulls where the spec promises a value, values of another type, values beyond
+    /// bounds, the timestamp shapes seen per field, undocumented statuses, bodies that are not
+    /// JSON, and (for information) documented members never seen. Each finding is worded as a
+    /// proposed register row or spec change. Inputs are read as `validate` reads them; memory
+    /// follows the distinct findings, not the corpus.
+    ///
+    /// Exit codes: 0 no drift; 1 drift found; 2 usage or I/O error (an unreadable input).
+    Drift(DriftArgs),
     /// Write the published JSON Schemas (2020-12) and OpenAPI copies, or check them.
     ///
     /// For each API: one standalone schema per component and per response body, under
@@ -78,18 +102,27 @@ enum Command {
 
 #[derive(Args)]
 struct ValidateArgs {
-    /// Which API's contract.
-    #[arg(long, value_parser = ["cbr", "ocp"])]
-    api: String,
+    /// Which API's contract (with --exchanges, for exchanges whose API neither the recording
+    /// nor the path tells).
+    #[arg(long, value_parser = ["cbr", "ocp"], required_unless_present = "exchanges")]
+    api: Option<String>,
     /// Check against the response body for this HTTP status.
-    #[arg(long, default_value_t = 200, conflicts_with = "schema")]
+    #[arg(long, default_value_t = 200, conflicts_with_all = ["schema", "exchanges"])]
     status: u16,
     /// Check against one named component schema instead, such as `OperationLog`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exchanges")]
     schema: Option<String>,
     /// Each input holds one payload per line (recorded traffic); blank lines are skipped.
     #[arg(long)]
     ndjson: bool,
+    /// Each input holds recorded exchanges, one per line: check each response body against its
+    /// operation and status.
+    #[arg(long)]
+    exchanges: bool,
+    /// Which violations fail the run: `drift` any (the contract's full strictness), `breaking`
+    /// only those that break readers of the published types.
+    #[arg(long, value_enum, default_value_t = FailOn::Drift)]
+    fail_on: FailOn,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     format: ValidateFormat,
@@ -104,11 +137,56 @@ struct ValidateArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    /// Any violation fails the run.
+    Drift,
+    /// Only breaking violations fail the run.
+    Breaking,
+}
+
+#[derive(Args)]
+struct DriftArgs {
+    /// Which API's contract.
+    #[arg(long, value_parser = ["cbr", "ocp"])]
+    api: String,
+    /// Inputs hold recorded exchanges, one per line (as `proxy --record` writes them).
+    #[arg(long)]
+    exchanges: bool,
+    /// Inputs hold one payload per line.
+    #[arg(long, conflicts_with = "exchanges")]
+    ndjson: bool,
+    /// What each payload is (without --exchanges): the response body for this HTTP status.
+    #[arg(long, default_value_t = 200, conflicts_with = "exchanges")]
+    status: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
+    format: DriftFormat,
+    /// Largest document or line read, in bytes, or with a suffix: K, M, G.
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_bytes)]
+    max_bytes: u64,
+    /// Files or directories of payloads or exchanges; `-` reads standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DriftFormat {
+    /// For people: one block per finding with its proposal, then a summary.
+    Text,
+    /// For machines: the whole report as one JSON object.
+    Json,
+    /// For a pull request: tables of drift and information, one proposal per row.
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ValidateFormat {
     /// For people: one line per violation, then a summary on stderr.
     Text,
     /// For machines: per payload its path, line, valid flag and violations.
     Json,
+    /// For streams: one JSON result per line, then a line with the summary.
+    Ndjson,
     /// JUnit XML for CI dashboards: one test case per payload.
     Junit,
 }
@@ -158,6 +236,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate(&args),
+        Command::Drift(args) => drift(&args),
         Command::Schemas(args) => schemas(&args),
         Command::Diff(args) => diff_specs(&args),
         Command::Demo(args) => cli::demo(args),
@@ -179,21 +258,34 @@ fn main() -> ExitCode {
 }
 
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let api: Api = args.api.parse()?;
-    let contract = Contract::get(api)?;
+    let api: Option<Api> = args.api.as_deref().map(str::parse).transpose()?;
     let target = match &args.schema {
         Some(name) => Target::Schema(name.clone()),
         None => Target::Response {
             status: args.status,
         },
     };
+    let contract = match api {
+        Some(api) => Some(Contract::get(api)?),
+        None => None,
+    };
+    let against = match (args.exchanges, contract) {
+        (true, _) => batch::Against::Exchanges(api),
+        (false, Some(contract)) => batch::Against::Target(contract, &target),
+        (false, None) => anyhow::bail!("give --api cbr|ocp (or --exchanges)"),
+    };
+    let fail_on = match args.fail_on {
+        FailOn::Drift => contract::FailOn::Drift,
+        FailOn::Breaking => contract::FailOn::Breaking,
+    };
     let options = batch::Options::default()
-        .with_ndjson(args.ndjson)
+        .with_ndjson(args.ndjson || args.exchanges)
         .with_max_bytes(args.max_bytes);
     let inputs = batch::discover(&args.paths, &options);
     let format = match args.format {
         ValidateFormat::Text => batch::Format::Text,
         ValidateFormat::Json => batch::Format::Json,
+        ValidateFormat::Ndjson => batch::Format::Ndjson,
         ValidateFormat::Junit => batch::Format::Junit,
     };
     // A counter where someone watches stderr and the results go elsewhere (on a terminal they
@@ -207,13 +299,21 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     // Buffered, and flushed after every batch (`Output` as a `Sink`).
     let mut stdout = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     let mut stderr = AroundBar(&bar);
-    let output = batch::Output::new(format, api, &target, &mut stdout, &mut stderr)?;
+    let output = match against {
+        batch::Against::Target(contract, target) => {
+            batch::Output::new(format, contract.api(), target, &mut stdout, &mut stderr)?
+        }
+        batch::Against::Exchanges(api) => {
+            batch::Output::for_exchanges(format, api, &mut stdout, &mut stderr)?
+        }
+    }
+    .with_fail_on(fail_on);
     let mut sink = Progress {
         output,
         bar: &bar,
         watched,
     };
-    let run = batch::stream(contract, &target, inputs, &options, &mut sink);
+    let run = batch::stream_against(against, inputs, &options, &mut sink);
     let output = sink.output;
     let summary = match run {
         Ok(summary) => summary,
@@ -224,9 +324,35 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     output.finish(&summary)?;
     if format != batch::Format::Text {
-        eprintln!("{}", summary.line(api, &target));
+        eprintln!("{}", summary.line_for(&against.describe()));
     }
-    Ok(ExitCode::from(summary.exit_code()))
+    Ok(ExitCode::from(summary.exit_code_on(fail_on)))
+}
+
+fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
+    use backup_task_api::contract::drift;
+    let api: Api = args.api.parse()?;
+    let options = drift::Options {
+        exchanges: args.exchanges,
+        ndjson: args.ndjson,
+        max_bytes: args.max_bytes,
+        target: Target::Response {
+            status: args.status,
+        },
+    };
+    let report = drift::run(api, &args.paths, &options)?;
+    let format = match args.format {
+        DriftFormat::Text => drift::Format::Text,
+        DriftFormat::Json => drift::Format::Json,
+        DriftFormat::Markdown => drift::Format::Markdown,
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    report.write(format, &mut stdout)?;
+    stdout.flush()?;
+    if format != drift::Format::Text {
+        eprintln!("{}", escape(&report.summary_line()));
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 /// The output, and the progress counter moved along with it.

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use backup_task_api::common::Secret;
 use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::{Escaped, escape};
+use backup_task_api::contract::{Api, Contract, Impact, Target, Verdict};
 use backup_task_api::mock::{self, Fault, MockConfig};
 use backup_task_api::{Error, cbr, demo, ocp};
 use chrono::{DateTime, Utc};
@@ -254,6 +255,86 @@ pub struct ListCommon {
     /// The largest response body read, in bytes; a larger one fails the run (exit 1).
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: u64,
+    /// Check every page's raw body against the contract while listing: each violation goes to
+    /// stderr with its impact (`page N: IMPACT: POINTER: message`), and the run exits 1 after
+    /// listing if there was any.
+    #[arg(long)]
+    check: bool,
+}
+
+/// `list --check`: every page's body against the contract's 200 response.
+struct PageCheck {
+    contract: &'static Contract,
+    violations: usize,
+    pages: usize,
+}
+
+impl PageCheck {
+    fn new(api: Api, check: bool) -> anyhow::Result<Option<Self>> {
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(PageCheck {
+            contract: Contract::get(api)?,
+            violations: 0,
+            pages: 0,
+        }))
+    }
+
+    /// Checks one page's body and reports its violations on stderr (around `progress`).
+    fn page(
+        &mut self,
+        number: u64,
+        body: &[u8],
+        progress: &indicatif::ProgressBar,
+    ) -> anyhow::Result<()> {
+        let target = Target::Response { status: 200 };
+        let lines: Vec<String> = match self.contract.check_bytes(&target, body)? {
+            Verdict::Valid => Vec::new(),
+            Verdict::Invalid { violations } => violations
+                .iter()
+                .map(|v| {
+                    let pointer = if v.pointer.is_empty() {
+                        "(root)"
+                    } else {
+                        &v.pointer
+                    };
+                    format!(
+                        "page {number}: {}: {}: {}",
+                        v.impact,
+                        escape(pointer),
+                        escape(&v.message)
+                    )
+                })
+                .collect(),
+            Verdict::NotJson { error } => vec![format!(
+                "page {number}: {}: not JSON: {}",
+                Impact::Breaking,
+                escape(&error.to_string())
+            )],
+        };
+        self.pages += 1;
+        if !lines.is_empty() {
+            self.violations += lines.len();
+            progress.suspend(|| {
+                for line in &lines {
+                    eprintln!("{line}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// The summary line on stderr, and whether the run fails.
+    fn finish(self) -> bool {
+        eprintln!(
+            "{} page(s) checked against the {} contract: {} violation(s)",
+            self.pages,
+            self.contract.api(),
+            self.violations
+        );
+        self.violations > 0
+    }
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
@@ -338,6 +419,7 @@ fn env(name: &str) -> Option<String> {
 /// `list cbr|ocp`.
 pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
+    let mut checked: Option<PageCheck> = None;
     let result = match command {
         ListCommand::Cbr {
             common,
@@ -422,8 +504,26 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                         "resource",
                     ],
                 );
+                let check = &mut checked;
+                *check = PageCheck::new(Api::Cbr, common.check)?;
                 let listed = async {
-                    if common.all {
+                    if let Some(check) = check.as_mut() {
+                        // Pages, not records: each raw body is checked as it came.
+                        let progress = progress_bar();
+                        let mut pages = Box::pin(query.pages());
+                        while let Some(page) = pages.next().await {
+                            let page = page?;
+                            check.page(page.number, &page.body, &progress)?;
+                            for log in page.value.operation_logs {
+                                progress.inc(1);
+                                printer.record(&log, cbr_row(&log))?;
+                            }
+                            if !common.all {
+                                break;
+                            }
+                        }
+                        progress.finish_and_clear();
+                    } else if common.all {
                         let progress = progress_bar();
                         let mut records = Box::pin(query.stream());
                         while let Some(log) = records.next().await {
@@ -488,8 +588,25 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                     common.format,
                     &["tenant", "status", "mode", "checkpoint", "delay", "created"],
                 );
+                let check = &mut checked;
+                *check = PageCheck::new(Api::Ocp, common.check)?;
                 let listed = async {
-                    if common.all {
+                    if let Some(check) = check.as_mut() {
+                        let progress = progress_bar();
+                        let mut pages = Box::pin(query.pages());
+                        while let Some(page) = pages.next().await {
+                            let page = page?;
+                            check.page(page.number, &page.body, &progress)?;
+                            for task in page.value.data.contents {
+                                progress.inc(1);
+                                printer.record(&task, ocp_row(&task))?;
+                            }
+                            if !common.all {
+                                break;
+                            }
+                        }
+                        progress.finish_and_clear();
+                    } else if common.all {
                         let progress = progress_bar();
                         let mut tasks = Box::pin(query.stream());
                         while let Some(task) = tasks.next().await {
@@ -510,7 +627,10 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             })
         }
     };
+    // Violations fail the run after the listing, which still shows every record.
+    let violated = checked.is_some_and(PageCheck::finish);
     match result {
+        Ok(()) if violated => Ok(ExitCode::from(1)),
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => match error.downcast_ref::<Error>() {
             // A request the client refused to send (a bad endpoint, limit or offset) is a usage

@@ -65,8 +65,8 @@ fn a_wrong_status_exits_1_naming_the_pointer() {
     assert_eq!(
         lines,
         [
-            "PATH: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates",
-            "PATH: /operation_logs/0/status: 42 is not of type \"string\"",
+            "PATH: breaking: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates",
+            "PATH: breaking: /operation_logs/0/status: 42 is not of type \"string\"",
         ]
     );
 }
@@ -78,7 +78,7 @@ fn non_json_on_stdin_exits_1_with_line_and_column() {
         b"{\n  \"data\": nope\n}",
     );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "-:2:12: not JSON: expected ident\n");
+    assert_eq!(stdout(&out), "-:2:12: breaking: not JSON: expected ident\n");
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn every_input_is_checked_and_any_invalid_one_fails_the_run() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        format!("{bad}: (root): \"count\" is a required property\n")
+        format!("{bad}: breaking: (root): \"count\" is a required property\n")
     );
     assert!(stderr(&out).contains("2 input(s) checked against cbr response 200: 1 invalid"));
 }

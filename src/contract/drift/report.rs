@@ -19,6 +19,14 @@ pub enum Format {
     Markdown,
 }
 
+/// `text` line by line, each escaped for a terminal (the newlines between them kept).
+fn write_lines(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    for line in text.lines() {
+        writeln!(out, "{}", escape(line))?;
+    }
+    Ok(())
+}
+
 /// The last segment of a template: the member's name.
 fn name_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -271,8 +279,8 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, self).map_err(io::Error::other)?;
                 writeln!(out)
             }
-            Format::Text => out.write_all(escape(&self.text()).as_bytes()),
-            Format::Markdown => out.write_all(escape(&self.markdown()).as_bytes()),
+            Format::Text => write_lines(out, &self.text()),
+            Format::Markdown => write_lines(out, &self.markdown()),
         }
     }
 
@@ -313,7 +321,7 @@ impl Report {
             let label = if f.drift { f.kind } else { "info" };
             let _ = write!(out, "{label}: {} {}", f.target, f.path);
             if f.count > 0 {
-                let _ = write!(out, ": {} ×{}", f.detail, f.count);
+                let _ = write!(out, ": {}, {} time(s)", f.detail, f.count);
             } else {
                 let _ = write!(out, ": {}", f.detail);
             }

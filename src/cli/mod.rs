@@ -16,6 +16,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt as _;
 use serde::Serialize;
 
+pub mod validate;
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -2,12 +2,11 @@
 //! CBR and OCP backup task-list APIs.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use backup_task_api::common::terminal::escape;
-use backup_task_api::publish::{diff, export};
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use backup_task_api::publish::diff;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod cli;
 
@@ -22,17 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Validate(cli::validate::Args),
-    /// Write the published JSON Schemas (2020-12) and OpenAPI copies, or check them.
-    ///
-    /// For each API: one standalone schema per component and per response body, under
-    /// `{api}/v{major}/` with `$id` `https://schemas.backup-task-api.dev/{api}/v{major}/...`, a copy
-    /// of the spec, a write-once release copy `{api}/releases/{version}.yaml`, and `index.json`
-    /// listing every file. Output is deterministic (sorted keys, trailing newline).
-    ///
-    /// Exit codes: 0 written, or up to date; 1 `--check` found files that differ, are missing or
-    /// are extra; 2 usage or I/O error.
-    #[command(group(ArgGroup::new("mode").required(true).args(["out", "check"])))]
-    Schemas(SchemasArgs),
+    Schemas(cli::schemas::Args),
     /// Classify every change between two versions of an OpenAPI spec as breaking or not.
     ///
     /// Changes are grouped by side (requests: what callers send; responses: what they read),
@@ -53,18 +42,6 @@ enum Command {
     /// environment only. Exit 1 on a service error (its code and message are printed).
     #[command(subcommand)]
     List(cli::ListCommand),
-}
-
-#[derive(Args)]
-struct SchemasArgs {
-    /// Write the files into DIR: changed files are rewritten, files an earlier run listed in
-    /// DIR/index.json and no longer generated are removed, release copies are never rewritten.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Check DIR (default `schemas/`) instead: name every file that differs, is missing or is
-    /// extra, and exit 1 if there is any.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "schemas")]
-    check: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -100,7 +77,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(&args),
-        Command::Schemas(args) => schemas(&args),
+        Command::Schemas(args) => cli::schemas::run(&args),
         Command::Diff(args) => diff_specs(&args),
         Command::Demo(args) => cli::demo(args),
         Command::Mock(args) => cli::mock(args),
@@ -118,54 +95,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn schemas(args: &SchemasArgs) -> anyhow::Result<ExitCode> {
-    let publication = export::publication()?;
-    let mut stdout = io::stdout().lock();
-    if let Some(dir) = &args.check {
-        let drift = publication.check(dir)?;
-        for d in &drift {
-            writeln!(stdout, "{}: {}", shown(dir, &d.path), d.kind)?;
-        }
-        stdout.flush()?;
-        if drift.is_empty() {
-            eprintln!("{} is up to date", dir.display());
-            return Ok(ExitCode::SUCCESS);
-        }
-        eprintln!(
-            "{} is stale: {} file(s) differ, are missing or are extra; run `backup-task-api schemas --out {}`",
-            dir.display(),
-            drift.len(),
-            dir.display()
-        );
-        return Ok(ExitCode::from(1));
-    }
-    let Some(dir) = &args.out else {
-        anyhow::bail!("give --out DIR or --check [DIR]");
-    };
-    let report = publication.write(dir)?;
-    for path in &report.written {
-        writeln!(stdout, "wrote {}", shown(dir, path))?;
-    }
-    for path in &report.removed {
-        writeln!(stdout, "removed {}", shown(dir, path))?;
-    }
-    stdout.flush()?;
-    eprintln!(
-        "{}: {} written, {} unchanged, {} removed",
-        dir.display(),
-        report.written.len(),
-        report.unchanged,
-        report.removed.len()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A published file's path for the terminal: names found in the directory (an extra file from a
-/// checkout) may hold terminal controls, so they are escaped.
-fn shown(dir: &Path, relative: &str) -> String {
-    escape(&dir.join(relative).display().to_string()).into_owned()
 }
 
 fn diff_specs(args: &DiffArgs) -> anyhow::Result<ExitCode> {

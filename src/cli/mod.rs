@@ -16,6 +16,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt as _;
 use serde::Serialize;
 
+pub mod diff;
 pub mod schemas;
 pub mod validate;
 

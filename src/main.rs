@@ -25,9 +25,7 @@ enum Command {
     /// it, every page checked against the contract. Exit 0 when every record came exactly once
     /// and no page broke the contract, 1 otherwise.
     Demo(cli::DemoArgs),
-    /// Serve both APIs locally (mock data, auth, filters, paging, fault injection) until Ctrl-C.
-    /// The first line of stdout is the URL.
-    Mock(cli::MockArgs),
+    Mock(cli::mock::Args),
     /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
     /// environment only. Exit 1 on a service error (its code and message are printed).
     #[command(subcommand)]
@@ -41,7 +39,7 @@ fn main() -> ExitCode {
         Command::Schemas(args) => cli::schemas::run(&args),
         Command::Diff(args) => cli::diff::run(&args),
         Command::Demo(args) => cli::demo(args),
-        Command::Mock(args) => cli::mock(args),
+        Command::Mock(args) => cli::mock::run(args),
         Command::List(command) => cli::list(command),
     };
     match result {

@@ -1,15 +1,12 @@
 //! The `mock`, `list` and `demo` commands: each a library call plus formatting.
 
 use std::io::{self, IsTerminal as _, Write as _};
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use backup_task_api::common::Secret;
 use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::{Escaped, escape};
-use backup_task_api::mock::{self, Fault, MockConfig};
 use backup_task_api::{Error, cbr, demo, ocp};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
@@ -17,6 +14,7 @@ use futures::StreamExt as _;
 use serde::Serialize;
 
 pub mod diff;
+pub mod mock;
 pub mod schemas;
 pub mod validate;
 
@@ -25,122 +23,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-// ---- mock ----
-
-/// Options of `mock`.
-#[derive(Args)]
-pub struct MockArgs {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// Synthetic records per API, besides the documented examples.
-    #[arg(long, default_value_t = 250)]
-    records: usize,
-    /// Seed of the synthetic data and of fault selection.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// The one CBR X-Auth-Token accepted (default: any non-empty token).
-    #[arg(long)]
-    cbr_token: Option<String>,
-    /// CBR access key accepted for AK/SK signing (with --cbr-secret-key).
-    #[arg(long, requires = "cbr_secret_key")]
-    cbr_access_key: Option<String>,
-    /// CBR secret key accepted for AK/SK signing (with --cbr-access-key).
-    #[arg(long, requires = "cbr_access_key")]
-    cbr_secret_key: Option<String>,
-    /// OCP Basic user.
-    #[arg(long, default_value = "admin")]
-    ocp_user: String,
-    /// OCP Basic password.
-    #[arg(long, default_value = "admin")]
-    ocp_password: String,
-    /// OCP access key accepted for AK/SK signing (with --ocp-secret-key).
-    #[arg(long, requires = "ocp_secret_key")]
-    ocp_access_key: Option<String>,
-    /// OCP secret key accepted for AK/SK signing (with --ocp-access-key).
-    #[arg(long, requires = "ocp_access_key")]
-    ocp_secret_key: Option<String>,
-    /// Latency added to every authenticated response, in milliseconds (at most 30000).
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
-    /// Fraction of authenticated requests (0 to 1) that get one of the --fault kinds, in turn.
-    #[arg(long, default_value_t = 0.0)]
-    fault_rate: f64,
-    /// A fault to inject: 429, 503, truncate, non-json or latency=MS (MS at most 30000;
-    /// repeatable). One authenticated request can also ask for one with the header
-    /// `x-mock-fault: KIND`.
-    #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
-    faults: Vec<Fault>,
-    /// Connections open at once; more wait until one closes. Keep it below the descriptor limit
-    /// (ulimit -n).
-    #[arg(long, default_value_t = mock::DEFAULT_MAX_CONNECTIONS)]
-    max_connections: usize,
-    /// Milliseconds a client may take to send a request's headers, or leave a keep-alive
-    /// connection idle, before the connection is closed.
-    #[arg(long, default_value_t = mock::DEFAULT_HEADER_TIMEOUT.as_secs() * 1000)]
-    header_timeout_ms: u64,
-    /// Milliseconds a response may wait for the client to take any of it before the connection
-    /// is closed.
-    #[arg(long, default_value_t = mock::DEFAULT_WRITE_TIMEOUT.as_secs() * 1000)]
-    write_timeout_ms: u64,
-}
-
-/// `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to stderr.
-pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
-    let config = MockConfig {
-        records: args.records,
-        seed: args.seed,
-        cbr_token: args.cbr_token.map(Secret::new),
-        cbr_keys: args
-            .cbr_access_key
-            .clone()
-            .zip(args.cbr_secret_key.map(Secret::new)),
-        ocp_user: args.ocp_user.clone(),
-        ocp_password: Secret::new(args.ocp_password.clone()),
-        ocp_keys: args
-            .ocp_access_key
-            .clone()
-            .zip(args.ocp_secret_key.map(Secret::new)),
-        latency: Duration::from_millis(args.latency_ms),
-        fault_rate: args.fault_rate,
-        faults: args.faults,
-        max_connections: args.max_connections,
-        header_timeout: Duration::from_millis(args.header_timeout_ms),
-        write_timeout: Duration::from_millis(args.write_timeout_ms),
-    };
-    // Before binding, so a bad option is a usage error and no URL is printed.
-    config.validate().context("invalid mock options")?;
-    runtime()?.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
-        let addr = listener.local_addr()?;
-        // Only the URL goes to stdout, so a script can read one line and close the pipe.
-        let mut url_out = io::stdout().lock();
-        writeln!(url_out, "http://{addr}")?;
-        url_out.flush()?;
-        drop(url_out);
-        let mut out = io::stderr().lock();
-        writeln!(out, "CBR: GET /v3/{}/operation-logs with any X-Auth-Token{}{}", mock::CBR_PROJECT_ID, if config.cbr_token.is_some() { " (pinned by --cbr-token)" } else { "" }, match &config.cbr_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() })?;
-        // Which credentials work, never what the password or a secret key is: this line lands in
-        // terminals, CI logs and bug reports.
-        writeln!(
-            out,
-            "OCP: GET /api/v2/ob/clusters/{}/tenants/{}/backup/task/logBackupTasks with Basic auth configured (user {}){}",
-            mock::OCP_CLUSTER_ID,
-            mock::OCP_TENANT_ID,
-            config.ocp_user,
-            match &config.ocp_keys { Some((ak, _)) => format!(", or signed with access key {ak}"), None => String::new() }
-        )?;
-        writeln!(out, "{} synthetic records per API (seed {}); at most {} connections, {} ms for a request's headers; Ctrl-C stops", config.records, config.seed, config.max_connections, config.header_timeout.as_millis())?;
-        out.flush()?;
-        drop(out);
-        mock::serve(listener, config, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-        Ok(ExitCode::SUCCESS)
-    })
 }
 
 // ---- demo ----

@@ -21,10 +21,7 @@ enum Command {
     Validate(cli::validate::Args),
     Schemas(cli::schemas::Args),
     Diff(cli::diff::Args),
-    /// Run the one-command demo: a mock of both APIs in-process, both typed clients paging through
-    /// it, every page checked against the contract. Exit 0 when every record came exactly once
-    /// and no page broke the contract, 1 otherwise.
-    Demo(cli::DemoArgs),
+    Demo(cli::demo::Args),
     Mock(cli::mock::Args),
     /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
     /// environment only. Exit 1 on a service error (its code and message are printed).
@@ -38,7 +35,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(&args),
         Command::Schemas(args) => cli::schemas::run(&args),
         Command::Diff(args) => cli::diff::run(&args),
-        Command::Demo(args) => cli::demo(args),
+        Command::Demo(args) => cli::demo::run(args),
         Command::Mock(args) => cli::mock::run(args),
         Command::List(command) => cli::list(command),
     };

@@ -1,18 +1,19 @@
 //! The `mock`, `list` and `demo` commands: each a library call plus formatting.
 
-use std::io::{self, IsTerminal as _, Write as _};
+use std::io::{self, IsTerminal as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::{Escaped, escape};
-use backup_task_api::{Error, cbr, demo, ocp};
+use backup_task_api::{Error, cbr, ocp};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt as _;
 use serde::Serialize;
 
+pub mod demo;
 pub mod diff;
 pub mod mock;
 pub mod schemas;
@@ -23,86 +24,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-// ---- demo ----
-
-/// Options of `demo`.
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Synthetic records per API in the mock.
-    #[arg(long, default_value_t = 2500)]
-    records: usize,
-    /// Seed of the synthetic data.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Records per page.
-    #[arg(long, default_value_t = 100)]
-    page_size: u32,
-}
-
-/// `demo`: mock in-process, both clients page through it, every page checked against the contract.
-pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    if args.page_size == 0 {
-        anyhow::bail!("--page-size must be at least 1");
-    }
-    let report = runtime()?.block_on(demo::run(args.records, args.seed, args.page_size))?;
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "mock server: {} ({} synthetic records per API, seed {})",
-        report.mock_url, args.records, args.seed
-    )?;
-    writeln!(
-        out,
-        "{:<4} {:>6} {:>8} {:>9} {:>11} {:>9}",
-        "api", "pages", "records", "expected", "violations", "time"
-    )?;
-    for api in &report.apis {
-        writeln!(
-            out,
-            "{:<4} {:>6} {:>8} {:>9} {:>11} {:>7}ms",
-            api.api,
-            api.pages,
-            api.records,
-            api.expected,
-            api.violations.len(),
-            api.elapsed.as_millis()
-        )?;
-        for (page, v) in api.violations.iter().take(20) {
-            let pointer = if v.pointer.is_empty() {
-                "(root)"
-            } else {
-                &v.pointer
-            };
-            // The pointer and message quote the payload, which came from a server.
-            writeln!(
-                out,
-                "  page {page}: {}: {}",
-                Escaped(pointer),
-                Escaped(&v.message)
-            )?;
-        }
-        if api.distinct != api.records {
-            writeln!(out, "  {} records repeated", api.records - api.distinct)?;
-        }
-    }
-    let violations: usize = report.apis.iter().map(|a| a.violations.len()).sum();
-    writeln!(
-        out,
-        "total: {} ms, {violations} contract violation(s), {}",
-        report.elapsed.as_millis(),
-        if report.is_clean() {
-            "every record exactly once"
-        } else {
-            "NOT CLEAN"
-        }
-    )?;
-    Ok(if report.is_clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 // ---- list ----

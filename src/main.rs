@@ -23,10 +23,8 @@ enum Command {
     Diff(cli::diff::Args),
     Demo(cli::demo::Args),
     Mock(cli::mock::Args),
-    /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
-    /// environment only. Exit 1 on a service error (its code and message are printed).
     #[command(subcommand)]
-    List(cli::ListCommand),
+    List(cli::list::Command),
 }
 
 fn main() -> ExitCode {
@@ -37,7 +35,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::diff::run(&args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Mock(args) => cli::mock::run(args),
-        Command::List(command) => cli::list(command),
+        Command::List(command) => cli::list::run(command),
     };
     match result {
         Ok(code) => code,

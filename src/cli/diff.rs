@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use backup_task_api::publish::diff;
-use clap::ValueEnum;
+
+use super::format::{Choices, Format};
 
 /// Classify every change between two versions of an OpenAPI spec as breaking or not.
 ///
@@ -24,7 +25,7 @@ pub struct Args {
     /// The new version: an OpenAPI file (YAML or JSON).
     new: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, default_value = "text", value_parser = FORMATS)]
     format: Format,
     /// Count changes that break only strict readers (new response enum values, looser response
     /// bounds or patterns, new fields in closed objects) as breaking.
@@ -36,13 +37,17 @@ pub struct Args {
     check_version: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// For people: changes grouped by side, a summary and the suggested bump.
-    Text,
-    /// For machines: one JSON object with the counts, the bump and every change.
-    Json,
-}
+/// What `diff --format` writes.
+const FORMATS: Choices = Choices(&[
+    (
+        Format::Text,
+        "For people: changes grouped by side, a summary and the suggested bump",
+    ),
+    (
+        Format::Json,
+        "For machines: one JSON object with the counts, the bump and every change",
+    ),
+]);
 
 /// Runs `diff`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -65,6 +70,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Json => {
             let json = serde_json::to_string_pretty(&report.to_json(args.strict))?;
             writeln!(stdout, "{json}")?;
+        }
+        other @ (Format::Table | Format::Ndjson | Format::Junit) => {
+            return Err(other.not_offered("diff"));
         }
     }
     stdout.flush()?;

@@ -15,10 +15,11 @@ use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::Escaped;
 use backup_task_api::{Error, cbr, ocp};
 use chrono::{DateTime, Utc};
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use futures::{Stream, StreamExt as _};
 use serde::Serialize;
 
+use super::format::{Choices, Format};
 use super::records::Printer;
 
 /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
@@ -33,16 +34,12 @@ pub enum Command {
     Ocp(OcpArgs),
 }
 
-/// Output formats of `list`.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
-    /// A table for people.
-    Table,
-    /// One JSON array.
-    Json,
-    /// One JSON record per line.
-    Ndjson,
-}
+/// What `list --format` writes.
+const FORMATS: Choices = Choices(&[
+    (Format::Table, "A table for people"),
+    (Format::Json, "One JSON array"),
+    (Format::Ndjson, "One JSON record per line"),
+]);
 
 /// Options both `list` commands share.
 #[derive(clap::Args)]
@@ -61,7 +58,7 @@ pub struct Common {
     all: bool,
     /// Output format: `table` sizes its columns on the first 1,000 rows, then streams, and shows
     /// server text with control characters escaped; `json` and `ndjson` are exact.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = FORMATS)]
     format: Format,
     /// The largest response body read, in bytes; a larger one fails the run (exit 1).
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
@@ -141,7 +138,7 @@ trait Listing<'a> {
 
 /// Prints the first page, or with `--all` every record, in the chosen format.
 async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<()> {
-    let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS);
+    let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS)?;
     let listed = async {
         if common.all {
             let progress = super::progress_bar();

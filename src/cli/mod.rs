@@ -7,6 +7,7 @@ use anyhow::Context as _;
 
 pub mod demo;
 pub mod diff;
+mod format;
 pub mod list;
 pub mod mock;
 mod records;

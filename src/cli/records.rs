@@ -5,7 +5,7 @@ use std::io;
 use backup_task_api::common::terminal::escape;
 use serde::Serialize;
 
-use super::list::Format;
+use super::format::Format;
 
 /// Rows a table buffers to size its columns; later rows are printed as they come, in those
 /// widths, so a listing of any length holds at most this many rows in memory.
@@ -27,15 +27,19 @@ pub struct Printer<W: io::Write> {
 }
 
 impl<W: io::Write> Printer<W> {
-    pub fn new(out: W, format: Format, headers: &[&str]) -> Self {
-        Self {
+    /// A printer of `format`: `table`, `json` or `ndjson`.
+    pub fn new(out: W, format: Format, headers: &[&str]) -> anyhow::Result<Self> {
+        if let Format::Text | Format::Junit = format {
+            return Err(format.not_offered("list"));
+        }
+        Ok(Self {
             out,
             format,
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             widths: None,
             first: true,
-        }
+        })
     }
 
     pub fn record<T: Serialize>(&mut self, value: &T, row: Vec<String>) -> anyhow::Result<()> {
@@ -53,6 +57,7 @@ impl<W: io::Write> Printer<W> {
                 }
             }
             Format::Ndjson => writeln!(self.out, "{}", serde_json::to_string(value)?)?,
+            Format::Text | Format::Junit => unreachable!("Printer::new refuses {}", self.format),
             Format::Json => {
                 write!(
                     self.out,
@@ -118,7 +123,8 @@ mod tests {
     #[test]
     fn a_table_prints_its_first_rows_once_they_size_the_columns_and_streams_the_rest() {
         // 1,000, the documented bound, not the constant: the test pins the number.
-        let mut printer = Printer::new(Vec::new(), Format::Table, &["id", "status"]);
+        let mut printer =
+            Printer::new(Vec::new(), Format::Table, &["id", "status"]).expect("a record format");
         for i in 0..999 {
             printer.record(&i, row(i)).expect("buffered");
         }
@@ -139,7 +145,8 @@ mod tests {
 
     #[test]
     fn table_cells_are_escaped_and_the_widths_count_what_is_shown() {
-        let mut printer = Printer::new(Vec::new(), Format::Table, &["id", "status"]);
+        let mut printer =
+            Printer::new(Vec::new(), Format::Table, &["id", "status"]).expect("a record format");
         printer
             .record(&0, vec!["a\x1b[2Kb\r".into(), "ok".into()])
             .expect("row");
@@ -160,12 +167,13 @@ mod tests {
     #[test]
     fn a_failed_listing_leaves_the_json_array_open_and_prints_the_table_so_far() {
         let mut out = Vec::new();
-        let mut json = Printer::new(&mut out, Format::Json, &["id"]);
+        let mut json = Printer::new(&mut out, Format::Json, &["id"]).expect("a record format");
         json.record(&1, vec![]).expect("record");
         assert!(json.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
         assert_eq!(out, b"[\n  1", "no closing bracket: not a complete array");
         let mut out = Vec::new();
-        let mut table = Printer::new(&mut out, Format::Table, &["id", "status"]);
+        let mut table =
+            Printer::new(&mut out, Format::Table, &["id", "status"]).expect("a record format");
         table.record(&1, row(1)).expect("record");
         assert!(table.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
         assert_eq!(out, b"id    status\nid-1  ok\n");

@@ -4,8 +4,8 @@ use std::io::{self, IsTerminal as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::format::{Choices, Format};
 use backup_task_api::contract::{Api, Contract, Target, batch};
-use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Validate recorded JSON payloads against the contract (the OpenAPI specs in openapi/).
@@ -42,8 +42,8 @@ pub struct Args {
     #[arg(long)]
     ndjson: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
-    format: ValidateFormat,
+    #[arg(long, default_value = "text", value_parser = FORMATS)]
+    format: Format,
     /// Largest document (with --ndjson, largest line) read, in bytes, or with a suffix: K, M, G
     /// (KiB, MiB, GiB). A longer one is an unreadable input (exit 2); nothing after it in that
     /// input is read.
@@ -54,15 +54,21 @@ pub struct Args {
     paths: Vec<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ValidateFormat {
-    /// For people: one line per violation, then a summary on stderr.
-    Text,
-    /// For machines: per payload its path, line, valid flag and violations.
-    Json,
-    /// JUnit XML for CI dashboards: one test case per payload.
-    Junit,
-}
+/// What `validate --format` writes.
+const FORMATS: Choices = Choices(&[
+    (
+        Format::Text,
+        "For people: one line per violation, then a summary on stderr",
+    ),
+    (
+        Format::Json,
+        "For machines: per payload its path, line, valid flag and violations",
+    ),
+    (
+        Format::Junit,
+        "JUnit XML for CI dashboards: one test case per payload",
+    ),
+]);
 
 /// Runs `validate`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -79,9 +85,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .with_max_bytes(args.max_bytes);
     let inputs = batch::discover(&args.paths, &options);
     let format = match args.format {
-        ValidateFormat::Text => batch::Format::Text,
-        ValidateFormat::Json => batch::Format::Json,
-        ValidateFormat::Junit => batch::Format::Junit,
+        Format::Text => batch::Format::Text,
+        Format::Json => batch::Format::Json,
+        Format::Junit => batch::Format::Junit,
+        other @ (Format::Table | Format::Ndjson) => return Err(other.not_offered("validate")),
     };
     // A counter where someone watches stderr and the results go elsewhere (on a terminal they
     // show progress themselves), from the 100th payload on.

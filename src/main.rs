@@ -1,12 +1,14 @@
 //! `backup-task-api`: contract checks, published schemas and breaking-change detection for the
-//! CBR and OCP backup task-list APIs.
+//! CBR and OCP backup task-list APIs. Each command lives in `src/cli/`; this file parses the
+//! command line and dispatches.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cli;
+
+use cli::{demo, diff, list, mock, schemas, validate};
 
 /// Typed clients, contract checks and schemas for the CBR operation-log and OCP log-backup-task APIs.
 #[derive(Parser)]
@@ -16,43 +18,28 @@ struct Cli {
     command: Command,
 }
 
+// The commands, in the order `--help` lists them. Each one's help text is the doc comment of
+// its arguments in src/cli/, so the variants carry none (a `///` here would replace it). A new
+// command is one variant here, one arm in `main` and one file in src/cli/.
 #[derive(Subcommand)]
 enum Command {
-    Validate(cli::validate::Args),
-    Schemas(cli::schemas::Args),
-    Diff(cli::diff::Args),
-    Demo(cli::demo::Args),
-    Mock(cli::mock::Args),
+    Validate(validate::Args),
+    Schemas(schemas::Args),
+    Diff(diff::Args),
+    Demo(demo::Args),
+    Mock(mock::Args),
     #[command(subcommand)]
-    List(cli::list::Command),
+    List(list::Command),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Validate(args) => cli::validate::run(&args),
-        Command::Schemas(args) => cli::schemas::run(&args),
-        Command::Diff(args) => cli::diff::run(&args),
-        Command::Demo(args) => cli::demo::run(args),
-        Command::Mock(args) => cli::mock::run(args),
-        Command::List(command) => cli::list::run(command),
+    let result = match Cli::parse().command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Schemas(args) => schemas::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Demo(args) => demo::run(args),
+        Command::Mock(args) => mock::run(args),
+        Command::List(command) => list::run(command),
     };
-    match result {
-        Ok(code) => code,
-        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
-        Err(error) => {
-            // Error chains quote servers, payloads and paths: never raw controls on a terminal.
-            eprintln!(
-                "error: {}",
-                backup_task_api::common::terminal::Escaped(&format!("{error:#}"))
-            );
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    cli::exit::finish(result)
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use backup_task_api::common::terminal::Escaped;
 use backup_task_api::demo;
 
+use super::exit;
+
 /// Run the one-command demo: a mock of both APIs in-process, both typed clients paging through
 /// it, every page checked against the contract. Exit 0 when every record came exactly once
 /// and no page broke the contract, 1 otherwise.
@@ -80,9 +82,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "NOT CLEAN"
         }
     )?;
-    Ok(if report.is_clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit::verdict(report.is_clean()))
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use backup_task_api::publish::diff;
 
+use super::exit;
 use super::format::{Choices, Format};
 
 /// Classify every change between two versions of an OpenAPI spec as breaking or not.
@@ -94,9 +95,5 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    Ok(if passes {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit::verdict(passes))
 }

@@ -12,14 +12,15 @@ use std::io;
 use std::process::ExitCode;
 
 use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
-use backup_task_api::common::terminal::Escaped;
 use backup_task_api::{Error, cbr, ocp};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use futures::{Stream, StreamExt as _};
 use serde::Serialize;
 
+use super::exit;
 use super::format::{Choices, Format};
+use super::progress;
 use super::records::Printer;
 
 /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
@@ -100,8 +101,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             // A service error is the run's result, not a usage problem: exit 1 with its code.
             // Its text came from the server, so it is escaped before it reaches a terminal.
             Some(api_error) => {
-                eprintln!("error: {}", Escaped(&api_error.to_string()));
-                Ok(ExitCode::from(1))
+                exit::print_error(api_error);
+                Ok(exit::found())
             }
             None => Err(error),
         },
@@ -141,7 +142,7 @@ async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<
     let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS)?;
     let listed = async {
         if common.all {
-            let progress = super::progress_bar();
+            let progress = progress::spinner();
             let mut records = Box::pin(query.every());
             while let Some(record) = records.next().await {
                 let record = record?;

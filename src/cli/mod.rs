@@ -1,34 +1,26 @@
-//! The commands, one file each, and what they share.
-
-use std::io::{self, IsTerminal as _};
-use std::time::Duration;
+//! The commands, one file each (its flags, their help text and its `run`), and what they share:
+//! output formats, record output, progress, exit codes.
+//!
+//! A command's help text is the doc comment of its `Args` (a `///` on its variant in main.rs
+//! would override it). Each `run` returns its exit code, or an error for exit 2.
 
 use anyhow::Context as _;
 
 pub mod demo;
 pub mod diff;
+pub mod exit;
 mod format;
 pub mod list;
 pub mod mock;
+mod progress;
 mod records;
 pub mod schemas;
 pub mod validate;
 
+/// The async runtime of the commands that talk HTTP (`demo`, `mock`, `list`).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// A progress bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar() -> indicatif::ProgressBar {
-    if io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message("records");
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    }
 }

@@ -8,6 +8,8 @@ use backup_task_api::common::terminal::escape;
 use backup_task_api::publish::export;
 use clap::ArgGroup;
 
+use super::exit;
+
 /// Write the published JSON Schemas (2020-12) and OpenAPI copies, or check them.
 ///
 /// For each API: one standalone schema per component and per response body, under
@@ -50,7 +52,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             drift.len(),
             dir.display()
         );
-        return Ok(ExitCode::from(1));
+        return Ok(exit::found());
     }
     let Some(dir) = &args.out else {
         anyhow::bail!("give --out DIR or --check [DIR]");

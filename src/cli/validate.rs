@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::format::{Choices, Format};
+use super::progress::{self, AroundBar};
 use backup_task_api::contract::{Api, Contract, Target, batch};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 
 /// Validate recorded JSON payloads against the contract (the OpenAPI specs in openapi/).
 ///
@@ -93,11 +94,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // A counter where someone watches stderr and the results go elsewhere (on a terminal they
     // show progress themselves), from the 100th payload on.
     let watched = io::stderr().is_terminal() && !io::stdout().is_terminal();
-    let bar = ProgressBar::hidden();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} payloads checked ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    let bar = progress::counter();
     // Buffered, and flushed after every batch (`Output` as a `Sink`).
     let mut stdout = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     let mut stderr = AroundBar(&bar);
@@ -141,19 +138,6 @@ impl batch::Sink for Progress<'_, '_> {
 
     fn batch_done(&mut self) -> io::Result<()> {
         batch::Sink::batch_done(&mut self.output)
-    }
-}
-
-/// Standard error, written around the progress bar so that a line never lands inside it.
-struct AroundBar<'b>(&'b ProgressBar);
-
-impl io::Write for AroundBar<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.suspend(|| io::stderr().write(bytes))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
     }
 }
 

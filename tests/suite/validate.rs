@@ -11,24 +11,7 @@ use std::time::{Duration, Instant};
 use backup_task_api::contract::{self, Api};
 use serde_json::{Value, json};
 
-use crate::support::settings;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
-/// Runs the binary in `dir` (so reported paths are relative and deterministic).
-fn run(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    // A child that exits before reading (usage errors) closes the pipe; that is not a failure here.
-    let _ = child.stdin.take().expect("piped").write_all(stdin);
-    child.wait_with_output().expect("binary finishes")
-}
+use crate::support::{self, limited, run_in, settings, spawn};
 
 /// Output as text, with the temporary directory (should it appear) replaced by `[TMP]`.
 fn text(bytes: &[u8], dir: &Path) -> String {
@@ -71,7 +54,7 @@ fn corpus() -> tempfile::TempDir {
 #[test]
 fn directories_are_searched_for_json_and_the_output_is_sorted() {
     let dir = corpus();
-    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout, dir.path()),
@@ -89,7 +72,7 @@ fn directories_are_searched_for_json_and_the_output_is_sorted() {
 #[test]
 fn ndjson_reports_line_numbers_and_skips_blank_lines() {
     let dir = corpus();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "traffic.ndjson"],
         b"",
@@ -105,7 +88,7 @@ fn ndjson_reports_line_numbers_and_skips_blank_lines() {
         "{}",
         text(&out.stderr, dir.path())
     );
-    let stdin = run(
+    let stdin = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "-"],
         b"\n{\"count\": 0, \"operation_logs\": []}\n\n",
@@ -121,7 +104,7 @@ fn ndjson_reports_line_numbers_and_skips_blank_lines() {
 #[test]
 fn json_output_is_snapshotted() {
     let dir = corpus();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "pages"],
         b"",
@@ -130,7 +113,7 @@ fn json_output_is_snapshotted() {
     let value: Value = serde_json::from_str(&text(&out.stdout, dir.path())).expect("JSON out");
     settings().bind(|| insta::assert_json_snapshot!("validate_json_pages", value));
 
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &[
             "validate",
@@ -154,7 +137,7 @@ fn junit_output_is_snapshotted_and_escapes_xml() {
     let mut page = page();
     page["operation_logs"][0]["status"] = json!("<b>&\"done\"</b>");
     write(dir.path(), "pages/xml.json", page.to_string());
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "junit", "pages"],
         b"",
@@ -175,7 +158,7 @@ fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
         dir.path().join("pages/dangling.json"),
     )
     .expect("symlink");
-    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr, dir.path());
     assert_eq!(
@@ -188,7 +171,7 @@ fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
         4,
         "the other files were still checked"
     );
-    let json = run(
+    let json = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "pages"],
         b"",
@@ -203,7 +186,7 @@ fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
         dir.path().join("pages/nested/loop"),
     )
     .expect("symlink");
-    let looped = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let looped = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(looped.status.code(), Some(2));
     assert!(text(&looped.stderr, dir.path()).contains("4 input(s) checked"));
 }
@@ -223,7 +206,7 @@ fn credentials_in_payloads_never_reach_the_output() {
     page["operation_logs"][0]["extra_info"] = json!({"secret": 12345678});
     write(dir.path(), "page.json", page.to_string());
     for format in ["text", "json", "junit"] {
-        let out = run(
+        let out = run_in(
             dir.path(),
             &["validate", "--api", "cbr", "--format", format, "."],
             b"",
@@ -258,7 +241,7 @@ fn hostile_inputs_each_get_a_verdict() {
     lines.extend_from_slice(b"\xff\xfe\n");
     lines.extend_from_slice(&"[".repeat(100_000).into_bytes());
     write(dir.path(), "recorded.ndjson", lines);
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout, dir.path());
     assert_eq!(
@@ -270,7 +253,7 @@ fn hostile_inputs_each_get_a_verdict() {
          ./latin1.json:1:12: breaking: not JSON: invalid unicode code point\n"
     );
     assert!(!text(&out.stderr, dir.path()).contains("panicked"));
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "recorded.ndjson"],
         b"",
@@ -297,7 +280,7 @@ fn many_inputs_in_parallel_come_out_in_path_order() {
             body.to_string(),
         );
     }
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let reported: Vec<String> = text(&out.stdout, dir.path())
         .lines()
@@ -339,7 +322,7 @@ fn a_large_document_gets_a_verdict() {
     value["operation_logs"][last]["status"] = json!("archived");
     write(dir.path(), "large_bad.json", value.to_string());
     let started = Instant::now();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "large.json", "large_bad.json"],
         b"",
@@ -364,31 +347,9 @@ fn a_large_document_gets_a_verdict() {
 /// test that never ends, not a measure of speed (every run here takes a few seconds at most).
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-/// Waits for `child`, killing it (by its id) if it is still running after [`HANG_GUARD`].
+/// Waits for `child`, killing it if it is still running after [`HANG_GUARD`].
 fn finish(child: Child, what: &str) -> Output {
-    let pid = child.id().to_string();
-    let (done, wait) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match wait.recv_timeout(HANG_GUARD) {
-        Ok(output) => output.expect("binary finishes"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid]).status();
-            panic!("{what}: still running after {HANG_GUARD:?}, so it hung");
-        }
-    }
-}
-
-fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Child {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts")
+    support::finish(child, HANG_GUARD, what)
 }
 
 fn mkfifo(path: &Path) {
@@ -421,7 +382,7 @@ fn repeated_member_names_are_violations() {
         "traffic.ndjson",
         "{\"count\": 0, \"operation_logs\": []}\n{\"count\": 0, \"operation_logs\": [], \"count\": 0}\n",
     );
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -433,7 +394,7 @@ fn repeated_member_names_are_violations() {
         "./count.json: breaking: /count: \"count\" occurs 2 times in one object; readers disagree on which one counts\n\
          ./record.json: breaking: /operation_logs/1/status: \"status\" occurs 3 times in one object; readers disagree on which one counts\n"
     );
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &[
             "validate",
@@ -570,7 +531,7 @@ fn documents_over_max_bytes_are_unreadable_and_the_rest_still_checked() {
     write(dir.path(), "a_small.json", small);
     write(dir.path(), "b_large.json", page().to_string());
     let limit = (small.len() + 1).to_string();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--max-bytes", &limit, "."],
         b"",
@@ -585,14 +546,14 @@ fn documents_over_max_bytes_are_unreadable_and_the_rest_still_checked() {
     );
     // The default is large enough for every fixture; nonsense is a usage error.
     assert_eq!(
-        run(dir.path(), &["validate", "--api", "cbr", "."], b"")
+        run_in(dir.path(), &["validate", "--api", "cbr", "."], b"")
             .status
             .code(),
         Some(0)
     );
     for bad in ["0", "10X", "-1", "99999999999G", ""] {
         let flag = format!("--max-bytes={bad}");
-        let out = run(dir.path(), &["validate", "--api", "cbr", &flag, "."], b"");
+        let out = run_in(dir.path(), &["validate", "--api", "cbr", &flag, "."], b"");
         assert_eq!(out.status.code(), Some(2), "--max-bytes {bad:?}");
         assert!(
             text(&out.stderr, dir.path()).contains("--max-bytes"),
@@ -645,12 +606,8 @@ fn ndjson_on_a_pipe_is_reported_as_its_lines_come() {
 /// needs more fails to allocate and aborts. Two rayon threads and two malloc arenas, so the
 /// figure does not depend on the machine's cores.
 fn run_capped(dir: &Path, limit_kib: usize, args: &[&str]) -> Output {
-    let child = Command::new("sh")
+    let child = limited(&format!("-d {limit_kib}"), args)
         .current_dir(dir)
-        .arg("-c")
-        .arg(format!("ulimit -d {limit_kib} && exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .args(args)
         .env("RAYON_NUM_THREADS", "2")
         .env("MALLOC_ARENA_MAX", "2")
         .stdin(Stdio::null())
@@ -667,7 +624,7 @@ fn text_output_escapes_what_a_terminal_would_obey() {
     // A C1 control (JSON leaves it raw) in a value, ESC and BEL in a member name, ESC in a path.
     let body = r#"{"count": "\u009b31m", "operation_logs": [], "\u001b]0;pwned\u0007": 1}"#;
     write(dir.path(), "x\u{1b}[2K.json", body);
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(
@@ -680,7 +637,7 @@ fn text_output_escapes_what_a_terminal_would_obey() {
          ./x\\x1b[2K.json: breaking: /count: \"\\u{9b}31m\" is not of type \"integer\"\n"
     );
     // JSON output stays exact.
-    let json = run(
+    let json = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "."],
         b"",

@@ -423,20 +423,23 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                     ],
                 );
                 let listed = async {
-                    if common.all {
-                        let progress = progress_bar();
-                        let mut records = Box::pin(query.stream());
-                        while let Some(log) = records.next().await {
-                            let log = log?;
+                    // JSON and NDJSON write each record as the service sent it (the raw record
+                    // beside the typed one), so members the spec does not know are kept.
+                    let progress = progress_bar();
+                    let mut pages = Box::pin(query.pages());
+                    while let Some(page) = pages.next().await {
+                        let page = page?;
+                        let records = cbr::records_with_raw(&page)
+                            .context("the page's raw records do not match its typed records")?;
+                        for (log, raw) in records {
                             progress.inc(1);
-                            printer.record(&log, cbr_row(&log))?;
+                            printer.record(&raw, cbr_row(log))?;
                         }
-                        progress.finish_and_clear();
-                    } else {
-                        for log in query.send().await?.operation_logs {
-                            printer.record(&log, cbr_row(&log))?;
+                        if !common.all {
+                            break;
                         }
                     }
+                    progress.finish_and_clear();
                     anyhow::Ok(())
                 }
                 .await;
@@ -489,20 +492,22 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                     &["tenant", "status", "mode", "checkpoint", "delay", "created"],
                 );
                 let listed = async {
-                    if common.all {
-                        let progress = progress_bar();
-                        let mut tasks = Box::pin(query.stream());
-                        while let Some(task) = tasks.next().await {
-                            let task = task?;
+                    // As for CBR: each task as the service sent it.
+                    let progress = progress_bar();
+                    let mut pages = Box::pin(query.pages());
+                    while let Some(page) = pages.next().await {
+                        let page = page?;
+                        let tasks = ocp::records_with_raw(&page)
+                            .context("the page's raw records do not match its typed records")?;
+                        for (task, raw) in tasks {
                             progress.inc(1);
-                            printer.record(&task, ocp_row(&task))?;
+                            printer.record(&raw, ocp_row(task))?;
                         }
-                        progress.finish_and_clear();
-                    } else {
-                        for task in query.send().await?.data.contents {
-                            printer.record(&task, ocp_row(&task))?;
+                        if !common.all {
+                            break;
                         }
                     }
+                    progress.finish_and_clear();
                     anyhow::Ok(())
                 }
                 .await;

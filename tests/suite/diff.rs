@@ -204,7 +204,7 @@ fn a_release_directory_as_old_picks_the_baseline() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("baseline: schemas/cbr/releases/1.0.0.yaml"),
+        text(&out.stderr).contains("baseline: schemas/cbr/releases/2.0.0.yaml"),
         "{}",
         text(&out.stderr)
     );

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use backup_task_api::contract::Api;
-use backup_task_api::publish::diff::{self, Bump, RULES};
+use backup_task_api::publish::diff::{self, Bump, Rule};
 use serde_json::Value;
 
 use crate::support::{fixtures_dir, settings};
@@ -69,10 +69,12 @@ fn each_fixture_pair_gets_its_expected_classification() {
             );
             for change in &report.changes {
                 assert!(
-                    RULES.iter().any(|(rule, _)| *rule == change.rule),
-                    "{}: rule {} is not in RULES",
+                    change.rule.impacts(change.side).contains(&change.impact),
+                    "{}: {} gave {} on the {} side, which its policy does not list",
                     dir.display(),
-                    change.rule
+                    change.rule,
+                    change.impact,
+                    change.side
                 );
             }
             insta::assert_snapshot!(report.to_text(false));
@@ -83,7 +85,8 @@ fn each_fixture_pair_gets_its_expected_classification() {
 #[test]
 fn every_rule_has_a_fixture_pair_named_after_it() {
     let base = fixtures_dir().join("diff");
-    for (rule, _) in RULES {
+    for rule in Rule::ALL {
+        let rule = rule.id();
         let dir = base.join(rule);
         assert!(
             dir.join("old.yaml").is_file() && dir.join("new.yaml").is_file(),
@@ -103,7 +106,7 @@ fn every_rule_has_a_fixture_pair_named_after_it() {
             .to_string_lossy()
             .into_owned();
         assert!(
-            name.starts_with("scenario-") || RULES.iter().any(|(rule, _)| *rule == name),
+            name.starts_with("scenario-") || Rule::ALL.iter().any(|rule| rule.id() == name),
             "{name}: a pair is named after a rule or starts with scenario-"
         );
     }
@@ -122,11 +125,11 @@ fn each_spec_diffed_against_itself_reports_nothing() {
 
 #[test]
 fn the_rules_are_all_different_and_described() {
-    let mut names: Vec<&str> = RULES.iter().map(|(rule, _)| *rule).collect();
+    let mut names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.id()).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), RULES.len());
-    assert!(RULES.iter().all(|(_, why)| !why.is_empty()));
+    assert_eq!(names.len(), Rule::ALL.len());
+    assert!(Rule::ALL.iter().all(|rule| !rule.description().is_empty()));
 }
 
 fn case(rule: &str, file: &str) -> String {
@@ -318,7 +321,7 @@ fn a_reference_fan_out_is_compared_once_per_pair_of_schemas() {
                 impact: diff::Impact::Breaking,
                 operation: "GET /fan".into(),
                 location: format!("response 200 application/json: {first_path}"),
-                rule: "type-changed",
+                rule: Rule::TypeChanged,
                 message: "type changed from string to integer".into(),
             }],
             "{levels} levels of {width}"

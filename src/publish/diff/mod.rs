@@ -1,9 +1,9 @@
 //! `diff`: breaking-change detection between two versions of an OpenAPI 3.0 document.
 //!
-//! Every difference is reported as a [`Change`] with a rule id, the side it affects (requests,
-//! read by the service from callers; responses, read by callers from the service), and an
-//! [`Impact`]. The classification follows one principle: a change is compatible when every message
-//! that was valid before is still valid for whoever reads it, so
+//! Every difference is reported as a [`Change`] with the [`Rule`] that found it, the side it
+//! affects (requests, read by the service from callers; responses, read by callers from the
+//! service), and an [`Impact`]. The classification follows one principle: a change is compatible
+//! when every message that was valid before is still valid for whoever reads it, so
 //!
 //! - on the request side, accepting more (widening) is compatible and accepting less breaks
 //!   callers: a new required parameter, a narrower enum, tighter bounds, a removed parameter;
@@ -22,6 +22,11 @@
 //! terminate, and a schema graph whose references fan out costs its size, not its number of
 //! paths. Input is bounded: [`MAX_SPEC_BYTES`] per file, [`MAX_NESTING`] levels of YAML or JSON,
 //! [`MAX_SCHEMA_DEPTH`] levels of schemas.
+//!
+//! The parts: [`load`] reads a spec within its limits; the document walker (`walk`) matches
+//! operations, parameters, bodies, responses and security between the two documents; `schema`
+//! compares the schemas it finds there, through `refs` (`$ref` resolution); each difference is
+//! classified by a [`Rule`] (`rule`) into the [`Report`] (`report`).
 
 mod load;
 mod refs;
@@ -37,7 +42,7 @@ use serde_json::Value;
 
 pub use load::{MAX_NESTING, MAX_SPEC_BYTES, baseline_in, load};
 pub use report::{Bump, Change, Impact, Report, Side};
-pub use rule::RULES;
+pub use rule::{Policy, Rule};
 pub use schema::MAX_SCHEMA_DEPTH;
 
 use super::PublishError;

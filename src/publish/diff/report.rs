@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Rule;
 use crate::common::terminal::escape;
 use crate::publish::Version;
 
@@ -90,8 +91,9 @@ pub struct Change {
     pub operation: String,
     /// Where: `query parameter limit`, `response 200 application/json: operation_logs[].status`.
     pub location: String,
-    /// The rule that classified it, such as `enum-widened` (README, "diff policy").
-    pub rule: &'static str,
+    /// The rule that classified it; reports name it by its id, such as `enum-widened` (README,
+    /// "diff policy").
+    pub rule: Rule,
     /// What changed, readably.
     pub message: String,
 }
@@ -235,7 +237,7 @@ mod tests {
                 impact: Impact::Breaking,
                 operation: "GET /a".into(),
                 location: "response 200: x\u{1b}[2J".into(),
-                rule: "property-removed",
+                rule: Rule::PropertyRemoved,
                 message: "property removed\n  breaking       GET /forged".into(),
             }],
         };
@@ -254,7 +256,7 @@ mod tests {
                 impact: Impact::StrictReaders,
                 operation: "GET /a".into(),
                 location: "response 200".into(),
-                rule: "enum-widened",
+                rule: Rule::EnumWidened,
                 message: "enum value(s) added".into(),
             }],
         };

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::refs::{Keywords, deref, is_single_ref, object_or_empty, resolve};
 use super::rule::{Shape, classify};
 use super::walk::{Ctx, Differ, compact, is_doc_key};
-use super::{Impact, Side};
+use super::{Impact, Rule, Side};
 
 /// How deep [`diff`](fn@super::diff) follows schemas into each other (properties, items, variants and `$ref`s):
 /// every level is one frame of a recursive walk, and real specs nest a dozen levels.
@@ -111,7 +111,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 path,
-                "type-changed",
+                Rule::TypeChanged,
                 classify(side, shape, false),
                 format!(
                     "type {verb} from {} to {}",
@@ -124,14 +124,14 @@ impl<'a> Differ<'a> {
             (false, true) => self.push(
                 ctx,
                 path,
-                "nullable-added",
+                Rule::NullableAdded,
                 classify(side, Shape::Widened, false),
                 "became nullable".into(),
             ),
             (true, false) => self.push(
                 ctx,
                 path,
-                "nullable-removed",
+                Rule::NullableRemoved,
                 classify(side, Shape::Narrowed, false),
                 "no longer nullable".into(),
             ),
@@ -146,21 +146,21 @@ impl<'a> Differ<'a> {
             (None, Some(p)) => self.push(
                 ctx,
                 path,
-                "pattern-changed",
+                Rule::PatternChanged,
                 classify(side, Shape::Narrowed, true),
                 format!("pattern {} added", compact(p)),
             ),
             (Some(p), None) => self.push(
                 ctx,
                 path,
-                "pattern-changed",
+                Rule::PatternChanged,
                 classify(side, Shape::Widened, true),
                 format!("pattern {} removed", compact(p)),
             ),
             (Some(a), Some(b)) => self.push(
                 ctx,
                 path,
-                "pattern-changed",
+                Rule::PatternChanged,
                 classify(side, Shape::Changed, true),
                 format!("pattern changed from {} to {}", compact(a), compact(b)),
             ),
@@ -183,7 +183,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 path,
-                "format-changed",
+                Rule::FormatChanged,
                 classify(side, shape, false),
                 format!(
                     "format changed from {} to {}",
@@ -205,7 +205,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 path,
-                "default-changed",
+                Rule::DefaultChanged,
                 impact,
                 format!(
                     "default changed from {} to {} ({why})",
@@ -223,7 +223,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 path,
-                "keyword-changed",
+                Rule::KeywordChanged,
                 classify(side, Shape::Changed, false),
                 "items added or removed".into(),
             );
@@ -243,7 +243,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     ctx,
                     path,
-                    "keyword-changed",
+                    Rule::KeywordChanged,
                     classify(side, Shape::Changed, false),
                     format!(
                         "{key} changed from {} to {}",
@@ -268,14 +268,14 @@ impl<'a> Differ<'a> {
             (Some(_), None) => self.push(
                 ctx,
                 path,
-                "enum-widened",
+                Rule::EnumWidened,
                 classify(side, Shape::Widened, true),
                 "enum removed: any value of the type is allowed".into(),
             ),
             (None, Some(values)) => self.push(
                 ctx,
                 path,
-                "enum-narrowed",
+                Rule::EnumNarrowed,
                 classify(side, Shape::Narrowed, true),
                 format!(
                     "enum added: only {}",
@@ -296,7 +296,7 @@ impl<'a> Differ<'a> {
                     self.push(
                         ctx,
                         path,
-                        "enum-widened",
+                        Rule::EnumWidened,
                         classify(side, Shape::Widened, true),
                         format!("enum value(s) added: {}", list(&added)),
                     );
@@ -305,7 +305,7 @@ impl<'a> Differ<'a> {
                     self.push(
                         ctx,
                         path,
-                        "enum-narrowed",
+                        Rule::EnumNarrowed,
                         classify(side, Shape::Narrowed, true),
                         format!("enum value(s) removed: {}", list(&removed)),
                     );
@@ -320,9 +320,9 @@ impl<'a> Differ<'a> {
         let report = |this: &mut Self, key: &str, shape: Shape| {
             let show = |m: &Keywords<'a>| m.get(key).map_or("none".to_owned(), |v| compact(v));
             let (rule, verb) = match shape {
-                Shape::Narrowed => ("bounds-tightened", "tightened"),
-                Shape::Widened => ("bounds-loosened", "loosened"),
-                Shape::Changed => ("bounds-tightened", "changed"),
+                Shape::Narrowed => (Rule::BoundsTightened, "tightened"),
+                Shape::Widened => (Rule::BoundsLoosened, "loosened"),
+                Shape::Changed => (Rule::BoundsTightened, "changed"),
             };
             this.push(
                 ctx,
@@ -424,7 +424,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     ctx,
                     &here,
-                    "property-removed",
+                    Rule::PropertyRemoved,
                     Impact::Breaking,
                     format!("property removed ({why})"),
                 );
@@ -434,14 +434,14 @@ impl<'a> Differ<'a> {
                 (false, true) => self.push(
                     ctx,
                     &here,
-                    "required-added",
+                    Rule::RequiredAdded,
                     classify(side, Shape::Narrowed, false),
                     "became required".into(),
                 ),
                 (true, false) => self.push(
                     ctx,
                     &here,
-                    "required-removed",
+                    Rule::RequiredRemoved,
                     classify(side, Shape::Widened, false),
                     "became optional".into(),
                 ),
@@ -466,7 +466,7 @@ impl<'a> Differ<'a> {
                 ),
                 (Side::Response, _) => (Impact::Compatible, "property added"),
             };
-            self.push(ctx, &child(name), "property-added", impact, what.into());
+            self.push(ctx, &child(name), Rule::PropertyAdded, impact, what.into());
         }
         // `required` naming a property that is not in `properties` (as in an `anyOf` branch).
         let undeclared =
@@ -482,7 +482,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 &child(name),
-                "required-added",
+                Rule::RequiredAdded,
                 classify(side, Shape::Narrowed, false),
                 "became required".into(),
             );
@@ -491,7 +491,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 &child(name),
-                "required-removed",
+                Rule::RequiredRemoved,
                 classify(side, Shape::Widened, false),
                 "became optional".into(),
             );
@@ -508,21 +508,21 @@ impl<'a> Differ<'a> {
             (_, Some(Value::Bool(false))) => self.push(
                 ctx,
                 path,
-                "additional-properties-closed",
+                Rule::AdditionalPropertiesClosed,
                 classify(side, Shape::Narrowed, true),
                 "unknown properties no longer allowed".into(),
             ),
             (Some(Value::Bool(false)), _) => self.push(
                 ctx,
                 path,
-                "additional-properties-opened",
+                Rule::AdditionalPropertiesOpened,
                 classify(side, Shape::Widened, true),
                 "unknown properties now allowed".into(),
             ),
             (None | Some(Value::Bool(true)), Some(_)) => self.push(
                 ctx,
                 path,
-                "additional-properties-closed",
+                Rule::AdditionalPropertiesClosed,
                 classify(side, Shape::Narrowed, true),
                 "unknown properties now constrained by a schema".into(),
             ),
@@ -530,7 +530,7 @@ impl<'a> Differ<'a> {
             (Some(_), _) => self.push(
                 ctx,
                 path,
-                "additional-properties-opened",
+                Rule::AdditionalPropertiesOpened,
                 classify(side, Shape::Widened, true),
                 "unknown properties no longer constrained".into(),
             ),
@@ -582,7 +582,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     ctx,
                     path,
-                    "variant-removed",
+                    Rule::VariantRemoved,
                     classify(ctx.side, remove_shape, false),
                     format!("{keyword} branch {i} removed: {}", compact(branch)),
                 );
@@ -593,7 +593,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     ctx,
                     path,
-                    "variant-added",
+                    Rule::VariantAdded,
                     classify(ctx.side, add_shape, false),
                     format!("{keyword} branch {i} added: {}", compact(branch)),
                 );

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde_json::{Map, Value};
 
 use super::refs::{Keywords, deref, keywords, object_or_empty};
-use super::{Change, Impact, Side};
+use super::{Change, Impact, Rule, Side};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -58,10 +58,15 @@ impl<'a> Differ<'a> {
         &mut self,
         ctx: &Ctx<'_>,
         path: &str,
-        rule: &'static str,
+        rule: Rule,
         impact: Impact,
         message: String,
     ) {
+        debug_assert!(
+            rule.impacts(ctx.side).contains(&impact),
+            "{rule} gave {impact} on the {} side, which its policy does not list",
+            ctx.side
+        );
         let location = match (ctx.place.is_empty(), path.is_empty()) {
             (_, true) => ctx.place.to_owned(),
             (true, false) => path.to_owned(),
@@ -93,7 +98,7 @@ impl<'a> Differ<'a> {
                     place: "",
                 },
                 "",
-                "documentation-changed",
+                Rule::DocumentationChanged,
                 Impact::Documentation,
                 "servers changed (clients take their base URL from configuration)".into(),
             );
@@ -119,7 +124,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &root,
                 "",
-                "documentation-changed",
+                Rule::DocumentationChanged,
                 Impact::Documentation,
                 format!("{} changed", changed.join(", ")),
             );
@@ -143,7 +148,7 @@ impl<'a> Differ<'a> {
                     self.push(
                         &ctx,
                         "",
-                        "operation-removed",
+                        Rule::OperationRemoved,
                         Impact::Breaking,
                         "operation removed".into(),
                     );
@@ -161,7 +166,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "operation-added",
+                    Rule::OperationAdded,
                     Impact::Compatible,
                     "operation added".into(),
                 );
@@ -207,7 +212,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "parameter-removed",
+                    Rule::ParameterRemoved,
                     Impact::Breaking,
                     "parameter removed (callers that send it are rejected or ignored)".into(),
                 );
@@ -223,14 +228,14 @@ impl<'a> Differ<'a> {
                 (false, true) => self.push(
                     &ctx,
                     "",
-                    "required-added",
+                    Rule::RequiredAdded,
                     Impact::Breaking,
                     "parameter became required".into(),
                 ),
                 (true, false) => self.push(
                     &ctx,
                     "",
-                    "required-removed",
+                    Rule::RequiredRemoved,
                     Impact::Compatible,
                     "parameter became optional".into(),
                 ),
@@ -242,7 +247,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "parameter-style-changed",
+                    Rule::ParameterStyleChanged,
                     Impact::Breaking,
                     format!("serialisation changed from {old_style} to {new_style}"),
                 );
@@ -272,7 +277,7 @@ impl<'a> Differ<'a> {
             } else {
                 (Impact::Compatible, "optional parameter added")
             };
-            self.push(&ctx, "", "parameter-added", impact, what.into());
+            self.push(&ctx, "", Rule::ParameterAdded, impact, what.into());
         }
     }
 
@@ -290,7 +295,7 @@ impl<'a> Differ<'a> {
             (Some(_), None) => self.push(
                 &ctx,
                 "",
-                "request-body-removed",
+                Rule::RequestBodyRemoved,
                 Impact::Breaking,
                 "request body removed (callers that send one are rejected or ignored)".into(),
             ),
@@ -300,21 +305,21 @@ impl<'a> Differ<'a> {
                 } else {
                     (Impact::Compatible, "optional request body added")
                 };
-                self.push(&ctx, "", "request-body-added", impact, what.into());
+                self.push(&ctx, "", Rule::RequestBodyAdded, impact, what.into());
             }
             (Some(old), Some(new)) => {
                 match (required(old), required(new)) {
                     (false, true) => self.push(
                         &ctx,
                         "",
-                        "required-added",
+                        Rule::RequiredAdded,
                         Impact::Breaking,
                         "request body became required".into(),
                     ),
                     (true, false) => self.push(
                         &ctx,
                         "",
-                        "required-removed",
+                        Rule::RequiredRemoved,
                         Impact::Compatible,
                         "request body became optional".into(),
                     ),
@@ -356,7 +361,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "media-type-removed",
+                    Rule::MediaTypeRemoved,
                     Impact::Breaking,
                     format!("media type {media} removed ({what})"),
                 );
@@ -381,7 +386,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 "",
-                "media-type-added",
+                Rule::MediaTypeAdded,
                 Impact::Compatible,
                 format!("media type {media} added"),
             );
@@ -401,7 +406,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "status-removed",
+                    Rule::StatusRemoved,
                     Impact::Breaking,
                     "documented response status removed (readers handling it lose its contract)"
                         .into(),
@@ -440,7 +445,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 "",
-                "status-added",
+                Rule::StatusAdded,
                 Impact::Compatible,
                 "response status added".into(),
             );
@@ -454,7 +459,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     ctx,
                     "",
-                    "header-removed",
+                    Rule::HeaderRemoved,
                     Impact::Breaking,
                     format!("header {name} removed"),
                 );
@@ -485,7 +490,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 "",
-                "header-added",
+                Rule::HeaderAdded,
                 Impact::Compatible,
                 format!("header {name} added"),
             );
@@ -504,7 +509,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 "",
-                "security-requirement-removed",
+                Rule::SecurityRequirementRemoved,
                 Impact::Breaking,
                 format!("{} no longer accepted", describe_alternative(gone)),
             );
@@ -513,7 +518,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 "",
-                "security-requirement-added",
+                Rule::SecurityRequirementAdded,
                 Impact::Compatible,
                 format!("{} now accepted", describe_alternative(added)),
             );
@@ -544,7 +549,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     &ctx,
                     "",
-                    "security-scheme-changed",
+                    Rule::SecuritySchemeChanged,
                     Impact::Breaking,
                     format!(
                         "security scheme changed from {} to {}",
@@ -576,7 +581,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 &format!("schema {name}"),
-                "component-removed",
+                Rule::ComponentRemoved,
                 Impact::Breaking,
                 "component schema removed (its published schema file goes away)".into(),
             );
@@ -585,7 +590,7 @@ impl<'a> Differ<'a> {
             self.push(
                 &ctx,
                 &format!("schema {name}"),
-                "component-added",
+                Rule::ComponentAdded,
                 Impact::Compatible,
                 "component schema added".into(),
             );
@@ -624,7 +629,7 @@ impl<'a> Differ<'a> {
             self.push(
                 ctx,
                 path,
-                "documentation-changed",
+                Rule::DocumentationChanged,
                 Impact::Documentation,
                 format!("{} changed", changed.join(", ")),
             );

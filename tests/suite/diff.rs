@@ -132,6 +132,62 @@ fn the_rules_are_all_different_and_described() {
     assert!(Rule::ALL.iter().all(|rule| !rule.description().is_empty()));
 }
 
+/// Where the README's diff policy table starts and ends: the lines between are generated.
+const TABLE_START: &str = "<!-- diff policy table: generated from publish::diff::Rule::ALL";
+const TABLE_END: &str = "<!-- end of the diff policy table -->";
+
+/// The README's diff policy table as `Rule::ALL` says it: one row per rule, its description, its
+/// policy on each side (empty where it reports nothing), and its id.
+fn policy_table() -> String {
+    use backup_task_api::publish::diff::Side;
+    let mut table = String::from("| Change | Requests | Responses | Rule |\n|---|---|---|---|\n");
+    for rule in Rule::ALL {
+        let when = |side| rule.policy(side).map_or("", |p| p.when);
+        table.push_str(&format!(
+            "| {} | {} | {} | `{}` |\n",
+            rule.description(),
+            when(Side::Request),
+            when(Side::Response),
+            rule.id()
+        ));
+    }
+    table
+}
+
+/// The policy table in the README is `Rule::ALL`: a rule added, renamed or reclassified without
+/// the README following fails here. `BTA_WRITE_README=1` (outside CI) writes the table instead.
+#[test]
+fn the_readme_policy_table_is_rule_all() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme
+        .find(TABLE_START)
+        .expect("the README marks the table's start");
+    // The marker is an HTML comment that may span lines: the table starts after its `-->`.
+    let start = start
+        + readme[start..]
+            .find("-->\n")
+            .expect("the marker comment ends")
+        + 4;
+    let end = start
+        + readme[start..]
+            .find(TABLE_END)
+            .expect("the README marks the table's end");
+    let expected = policy_table();
+    if readme[start..end] == expected {
+        return;
+    }
+    if std::env::var_os("BTA_WRITE_README").is_some() && std::env::var_os("CI").is_none() {
+        let written = format!("{}{expected}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, written).expect("README.md written");
+        return;
+    }
+    panic!(
+        "the README's diff policy table is not Rule::ALL; run \
+         `BTA_WRITE_README=1 cargo test --test suite the_readme_policy_table` to write it:\n{expected}"
+    );
+}
+
 fn case(rule: &str, file: &str) -> String {
     Path::new("tests/fixtures/diff")
         .join(rule)

@@ -337,8 +337,8 @@ impl Rule {
             ),
             Rule::BoundsTightened => entry(
                 "bounds-tightened",
-                "a minimum, maximum, length, item count, `uniqueItems` or `multipleOf` tightened, \
-                 or changed to one neither tighter nor looser",
+                "a minimum, maximum, length, item count, `uniqueItems` or `multipleOf` tightened \
+                 (or changed, neither tighter nor looser)",
                 BREAKING,
                 either(
                     &[Compatible, StrictReaders],
@@ -366,8 +366,7 @@ impl Rule {
             ),
             Rule::FormatChanged => entry(
                 "format-changed",
-                "a format added, removed or changed (typed readers and callers see it: \
-                 `int32` to `int64` changes an `i32` to an `i64`, so no strict-readers leniency)",
+                "a format added, removed or changed",
                 either(
                     &[Compatible, Breaking],
                     "compatible when it widens (`int32` to `int64`, a format removed), \

@@ -23,7 +23,7 @@
 //! paths. Input is bounded: [`MAX_SPEC_BYTES`] per file, [`MAX_NESTING`] levels of YAML or JSON,
 //! [`MAX_SCHEMA_DEPTH`] levels of schemas.
 //!
-//! The parts: [`load`] reads a spec within its limits; the document walker (`walk`) matches
+//! The parts: [`load`](fn@load) reads a spec within its limits; the document walker (`walk`) matches
 //! operations, parameters, bodies, responses and security between the two documents; `schema`
 //! compares the schemas it finds there, through `refs` (`$ref` resolution); each difference is
 //! classified by a [`Rule`] (`rule`) into the [`Report`] (`report`).

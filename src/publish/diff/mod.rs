@@ -23,11 +23,13 @@
 //! paths. Input is bounded: [`MAX_SPEC_BYTES`] per file, [`MAX_NESTING`] levels of YAML or JSON,
 //! [`MAX_SCHEMA_DEPTH`] levels of schemas.
 //!
-//! The parts: [`load`](fn@load) reads a spec within its limits; the document walker (`walk`) matches
-//! operations, parameters, bodies, responses and security between the two documents; `schema`
-//! compares the schemas it finds there, through `refs` (`$ref` resolution); each difference is
-//! classified by a [`Rule`] (`rule`) into the [`Report`] (`report`).
+//! The parts: [`load`](fn@load) reads a spec within its limits; `document` reads what one
+//! document says (operations, parameters, security); the walker (`walk`) matches operations,
+//! parameters, bodies, responses and security between the two documents; `schema` compares the
+//! schemas it finds there, through `refs` (`$ref` resolution); each difference is classified by a
+//! [`Rule`] (`rule`) into the [`Report`] (`report`).
 
+mod document;
 mod load;
 mod refs;
 mod report;

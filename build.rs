@@ -39,7 +39,7 @@ const APIS: &[Api] = &[
     Api {
         spec: "openapi/cbr-operation-logs.yaml",
         out: "cbr.rs",
-        inner: "crate::cbr::hooks::Inner",
+        inner: "crate::client::hooks::Inner<crate::cbr::hooks::Signing>",
         replacements: &[
             (
                 "Timestamp",
@@ -60,7 +60,7 @@ const APIS: &[Api] = &[
     Api {
         spec: "openapi/ocp-log-backup-tasks.yaml",
         out: "ocp.rs",
-        inner: "crate::ocp::hooks::Inner",
+        inner: "crate::client::hooks::Inner<crate::ocp::hooks::Signing>",
         replacements: &[
             (
                 "Timestamp",
@@ -146,7 +146,7 @@ fn embed_releases(manifest: &Path, out_dir: &Path) -> Result<(), String> {
         ));
     }
     code.push_str("];\n");
-    std::fs::write(out_dir.join("releases.rs"), code)
+    write_fresh(&out_dir.join("releases.rs"), &code)
         .map_err(|e| format!("cannot write releases.rs: {e}"))
 }
 
@@ -185,7 +185,19 @@ fn generate(api: &Api, manifest: &Path, out_dir: &Path) -> Result<(), String> {
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     let code = prettyplease::unparse(&file);
-    std::fs::write(out_dir.join(api.out), code).map_err(|e| format!("cannot write output: {e}"))
+    write_fresh(&out_dir.join(api.out), &code).map_err(|e| format!("cannot write output: {e}"))
+}
+
+/// Writes `contents` to a new file at `path`: the old one is unlinked first, so a file that is a
+/// hard link into another target directory (a copied or seeded `target/`) is replaced, not
+/// overwritten in place under the other build's feet.
+fn write_fresh(path: &Path, contents: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::write(path, contents)
 }
 
 /// Keywords that only constrain values. The contract checks them; the reader must not reject a

@@ -9,21 +9,9 @@ pub(crate) mod hooks;
 pub mod signer;
 mod types;
 
-/// The progenitor output, kept private; what users need is re-exported below.
-/// (`dead_code`: parts of the raw client are reached only as the hand-written layer grows.)
-#[allow(
-    missing_docs,
-    unused_imports,
-    dead_code,
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used
-)]
-pub(crate) mod generated {
-    include!(concat!(env!("OUT_DIR"), "/cbr.rs"));
-}
+crate::client::generated_module!("cbr.rs");
 
-pub use client::{Auth, Client, ClientBuilder, ListOpLogs, MAX_LIMIT};
+pub use client::{Auth, Client, ClientBuilder, ListFilters, ListOpLogs, MAX_LIMIT};
 pub use generated::types::{
     ListOpLogsResponse, OpErrorInfo, OpExtendInfoBckup, OpExtendInfoCommon, OpExtendInfoDelete,
     OpExtendInfoRemoveResources, OpExtendInfoReplication, OpExtendInfoRestore, OpExtendInfoSync,

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use backup_task_api::client::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::Secret;
-use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::{Escaped, escape};
 use backup_task_api::mock::{self, Fault, MockConfig};
 use backup_task_api::{Error, cbr, demo, ocp};
@@ -372,37 +372,18 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                 ),
             };
             let client = builder.build()?;
-            let mut query = client.list_op_logs();
-            if let Some(v) = common.start_time {
-                query = query.start_time(v)
-            }
-            if let Some(v) = common.end_time {
-                query = query.end_time(v)
-            }
-            if let Some(v) = status {
-                query = query.status(v)
-            }
-            if let Some(v) = operation_type {
-                query = query.operation_type(v)
-            }
-            if let Some(v) = provider_id {
-                query = query.provider_id(v)
-            }
-            if let Some(v) = resource_id {
-                query = query.resource_id(v)
-            }
-            if let Some(v) = resource_name {
-                query = query.resource_name(v)
-            }
-            if let Some(v) = vault_id {
-                query = query.vault_id(v)
-            }
-            if let Some(v) = vault_name {
-                query = query.vault_name(v)
-            }
-            if let Some(v) = enterprise_project_id {
-                query = query.enterprise_project_id(v)
-            }
+            let mut query = client.list_op_logs(cbr::ListFilters {
+                start_time: common.start_time,
+                end_time: common.end_time,
+                status,
+                operation_type,
+                provider_id,
+                resource_id,
+                resource_name,
+                vault_id,
+                vault_name,
+                enterprise_project_id,
+            });
             if let Some(v) = limit {
                 query = query.limit(v)
             }
@@ -466,16 +447,12 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
                 ),
             };
             let client = builder.build()?;
-            let mut query = client.list_log_backup_tasks(cluster_id, tenant_id);
-            if let Some(v) = common.start_time {
-                query = query.start_time(v)
-            }
-            if let Some(v) = common.end_time {
-                query = query.end_time(v)
-            }
-            for v in status {
-                query = query.status(v)
-            }
+            let filters = ocp::ListFilters {
+                start_time: common.start_time,
+                end_time: common.end_time,
+                status,
+            };
+            let mut query = client.list_log_backup_tasks(cluster_id, tenant_id, filters);
             if let Some(v) = page {
                 query = query.page(v)
             }
@@ -518,8 +495,9 @@ pub fn list(command: ListCommand) -> anyhow::Result<ExitCode> {
             Some(api_error) if is_invalid_request(api_error) => Err(error),
             // A service error is the run's result, not a usage problem: exit 1 with its code.
             // Its text came from the server, so it is escaped before it reaches a terminal.
-            Some(api_error) => {
-                eprintln!("error: {}", Escaped(&api_error.to_string()));
+            // The whole chain: a failed page's cause, the transport's, the parser's.
+            Some(_) => {
+                eprintln!("error: {}", Escaped(&format!("{error:#}")));
                 Ok(ExitCode::from(1))
             }
             None => Err(error),

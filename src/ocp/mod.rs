@@ -10,21 +10,11 @@ pub(crate) mod hooks;
 pub mod signer;
 mod types;
 
-/// The progenitor output, kept private; what users need is re-exported below.
-/// (`dead_code`: parts of the raw client are reached only as the hand-written layer grows.)
-#[allow(
-    missing_docs,
-    unused_imports,
-    dead_code,
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used
-)]
-pub(crate) mod generated {
-    include!(concat!(env!("OUT_DIR"), "/ocp.rs"));
-}
+crate::client::generated_module!("ocp.rs");
 
-pub use client::{Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListLogBackupTasks};
+pub use client::{
+    Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListFilters, ListLogBackupTasks, Tenant,
+};
 pub use generated::types::{
     ApiError, ApiSubError, ErrorResponse, LogBackupTask, LogBackupTaskPage,
     LogBackupTaskPageResponse, LogBackupTaskStatusFilter, PageInfo,

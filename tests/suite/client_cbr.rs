@@ -1227,3 +1227,93 @@ async fn server_text_in_an_error_is_escaped_when_shown_and_exact_when_read() {
     }
 }
 
+/// An error and its causes as `anyhow`'s `{:#}` prints them: each `source()` after a `": "`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
+/// Each message says its part once: no cause's text is repeated by the message above it.
+#[tokio::test]
+async fn error_chains_read_once() {
+    // Transport: a port nothing listens on (bound, then released).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = closed.local_addr().expect("address");
+    drop(closed);
+    let transport = Client::builder(format!("http://{address}"), "proj")
+        .with_token(TOKEN)
+        .with_retry(RetryPolicy::disabled())
+        .build()
+        .expect("client")
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(transport, Error::Transport { .. }),
+        "{transport:?}"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"count": 1, "operation_logs": [{"id": 5}]}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "7"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error_code": "BackupService.6302", "error_msg": "Invalid offset.", "request_id": "r-1"
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server, RetryPolicy::disabled());
+    let decode = client
+        .list_op_logs(ListFilters::default())
+        .offset(0)
+        .send()
+        .await
+        .expect_err("decode");
+    assert!(matches!(decode, Error::Decode { .. }), "{decode:?}");
+    let vendor = Box::pin(
+        client
+            .list_op_logs(ListFilters::default())
+            .offset(7)
+            .stream(),
+    )
+    .next()
+    .await
+    .expect("an item")
+    .expect_err("vendor");
+    assert!(matches!(vendor, Error::Page { .. }), "{vendor:?}");
+
+    let mut shown = String::new();
+    for (what, error) in [
+        ("transport", &transport),
+        ("decode", &decode),
+        ("vendor, on a page", &vendor),
+    ] {
+        let text = chain(error);
+        // Every link of the chain adds text of its own.
+        let mut link: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(this) = link {
+            if let Some(cause) = this.source() {
+                let cause = cause.to_string();
+                assert!(!this.to_string().contains(&cause), "{what}: {text}");
+            }
+            link = this.source();
+        }
+        shown.push_str(&format!("{what}:\n{text}\n\n"));
+    }
+    let shown = shown.replace(&address.to_string(), "[closed port]");
+    crate::support::settings().bind(|| insta::assert_snapshot!("client_error_chains", shown));
+}

@@ -4,13 +4,17 @@
 //! [`Incremental`] and [`Timestamp`](crate::common::Timestamp) replace generated types so that the
 //! reader never fails a page on a value the spec does not list.
 
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 pub(crate) mod hooks;
+#[cfg(feature = "client")]
 pub mod signer;
 mod types;
 
-crate::client::generated_module!("cbr.rs");
+generated_module!("cbr");
 
+#[cfg(feature = "client")]
 pub use client::{Auth, Client, ClientBuilder, ListFilters, ListOpLogs, MAX_LIMIT};
 pub use generated::types::{
     ListOpLogsResponse, OpErrorInfo, OpExtendInfoBckup, OpExtendInfoCommon, OpExtendInfoDelete,

@@ -21,24 +21,3 @@ pub(crate) use list::{Defaults, Fetched, PageAt, paging_setters, set_present, wi
 pub use list::{List, ListApi};
 pub use paging::Page;
 pub use retry::RetryPolicy;
-
-/// The private module holding an API's progenitor output (`$file` in `OUT_DIR`, written by
-/// `build.rs`); what users need is re-exported by the API module. Lints are off there: the code is
-/// generated, and parts of the raw client are reached only as the hand-written layer grows.
-macro_rules! generated_module {
-    ($file:literal) => {
-        /// The progenitor output, kept private.
-        #[allow(
-            missing_docs,
-            unused_imports,
-            dead_code,
-            clippy::all,
-            clippy::pedantic,
-            clippy::unwrap_used
-        )]
-        pub(crate) mod generated {
-            include!(concat!(env!("OUT_DIR"), "/", $file));
-        }
-    };
-}
-pub(crate) use generated_module;

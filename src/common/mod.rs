@@ -2,7 +2,7 @@
 //! and text made safe for a terminal.
 //!
 //! The bottom layer: it may depend on nothing else in this crate, and it holds no HTTP (that is
-//! [`crate::client`]).
+//! `crate::client`).
 
 pub(crate) mod open_enum;
 mod secret;

@@ -14,6 +14,8 @@
 //! # Ok::<(), backup_task_api::contract::ContractError>(())
 //! ```
 
+// The batch validator drives the `validate` command (rayon, JUnit output, temp files): `cli`.
+#[cfg(feature = "cli")]
 pub mod batch;
 pub mod convert;
 pub mod redact;

@@ -5,13 +5,17 @@
 //! [`Id`], [`ErrorCode`] and [`Timestamp`](crate::common::Timestamp) replace generated types so
 //! that the reader never fails a page on a value the spec does not list.
 
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 pub(crate) mod hooks;
+#[cfg(feature = "client")]
 pub mod signer;
 mod types;
 
-crate::client::generated_module!("ocp.rs");
+generated_module!("ocp");
 
+#[cfg(feature = "client")]
 pub use client::{
     Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListFilters, ListLogBackupTasks, Tenant,
 };

@@ -7,6 +7,9 @@
 //! booleans. Response-side enums, timestamps, ids and other hand-written shapes are swapped in with
 //! `with_replacement`. The contract module validates against the unmodified specs.
 //!
+//! Each API's output is two files: the models (`{api}_types.rs`), always compiled, and the raw
+//! client (`{api}_client.rs`), compiled with the `client` feature only.
+//!
 //! It also embeds the release copies `schemas/{api}/releases/*.yaml` (`embed_releases`), from
 //! which `publish::changelog` writes each API's `CHANGELOG.md`.
 
@@ -25,7 +28,8 @@ mod yaml;
 struct Api {
     /// Spec path, relative to the manifest.
     spec: &'static str,
-    /// Output file name in `OUT_DIR`.
+    /// Output name in `OUT_DIR`: `{out}_types.rs` (the models) and `{out}_client.rs` (the raw
+    /// client, compiled only with the `client` feature).
     out: &'static str,
     /// Type given to the generated `Client` as its `inner` value (carries auth for the hooks).
     inner: &'static str,
@@ -38,8 +42,8 @@ const OPEN_ENUM: &[TypeImpl] = &[TypeImpl::FromStringIrrefutable, TypeImpl::Disp
 const APIS: &[Api] = &[
     Api {
         spec: "openapi/cbr-operation-logs.yaml",
-        out: "cbr.rs",
-        inner: "crate::cbr::hooks::Inner",
+        out: "cbr",
+        inner: "crate::client::hooks::Inner<crate::cbr::hooks::Signing>",
         replacements: &[
             (
                 "Timestamp",
@@ -59,8 +63,8 @@ const APIS: &[Api] = &[
     },
     Api {
         spec: "openapi/ocp-log-backup-tasks.yaml",
-        out: "ocp.rs",
-        inner: "crate::ocp::hooks::Inner",
+        out: "ocp",
+        inner: "crate::client::hooks::Inner<crate::ocp::hooks::Signing>",
         replacements: &[
             (
                 "Timestamp",
@@ -146,7 +150,7 @@ fn embed_releases(manifest: &Path, out_dir: &Path) -> Result<(), String> {
         ));
     }
     code.push_str("];\n");
-    std::fs::write(out_dir.join("releases.rs"), code)
+    write_fresh(&out_dir.join("releases.rs"), &code)
         .map_err(|e| format!("cannot write releases.rs: {e}"))
 }
 
@@ -184,8 +188,42 @@ fn generate(api: &Api, manifest: &Path, out_dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("progenitor rejected the spec: {e}"))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let code = prettyplease::unparse(&file);
-    std::fs::write(out_dir.join(api.out), code).map_err(|e| format!("cannot write output: {e}"))
+    // The models (`mod types`) go in a file of their own, so that they compile without reqwest
+    // and progenitor-client, which only the raw client needs.
+    let mut empty = file.clone();
+    empty.items.clear();
+    let (types, client): (Vec<syn::Item>, Vec<syn::Item>) = file
+        .items
+        .into_iter()
+        .partition(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"));
+    if types.len() != 1 {
+        return Err(format!(
+            "expected one `mod types` in the generated code, found {}",
+            types.len()
+        ));
+    }
+    for (suffix, items) in [("types", types), ("client", client)] {
+        let code = prettyplease::unparse(&syn::File {
+            items,
+            ..empty.clone()
+        });
+        let name = format!("{}_{suffix}.rs", api.out);
+        write_fresh(&out_dir.join(&name), &code)
+            .map_err(|e| format!("cannot write {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to a new file at `path`: the old one is unlinked first, so a file that is a
+/// hard link into another target directory (a copied or seeded `target/`) is replaced, not
+/// overwritten in place under the other build's feet.
+fn write_fresh(path: &Path, contents: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::write(path, contents)
 }
 
 /// Keywords that only constrain values. The contract checks them; the reader must not reject a

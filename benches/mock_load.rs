@@ -114,7 +114,7 @@ fn main() {
     reset_peak();
     let started = Instant::now();
     let streamed = runtime.block_on(async {
-        let mut stream = Box::pin(client.list_op_logs().stream());
+        let mut stream = Box::pin(client.list_op_logs(cbr::ListFilters::default()).stream());
         let mut n = 0u64;
         while let Some(log) = stream.next().await {
             std::hint::black_box(log.expect("record"));
@@ -135,7 +135,11 @@ fn main() {
     reset_peak();
     let started = Instant::now();
     let collected = runtime
-        .block_on(client.list_op_logs().collect_all())
+        .block_on(
+            client
+                .list_op_logs(cbr::ListFilters::default())
+                .collect_all(),
+        )
         .expect("all");
     let took = started.elapsed();
     let peak = proc_status_kb("VmHWM:").unwrap_or_default();

@@ -110,7 +110,7 @@ async fn list_cbr(url: &str, page_size: u32, expected: u64) -> Result<ApiReport,
         .build()?;
     let mut pages = Box::pin(
         client
-            .list_op_logs()
+            .list_op_logs(cbr::ListFilters::default())
             .limit(page_size.min(cbr::MAX_LIMIT))
             .pages(),
     );
@@ -144,7 +144,7 @@ async fn list_ocp(url: &str, page_size: u32, expected: u64) -> Result<ApiReport,
         .build()?;
     let mut pages = Box::pin(
         client
-            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
             .size(page_size)
             .pages(),
     );

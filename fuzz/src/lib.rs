@@ -14,8 +14,8 @@ use std::fmt::Debug;
 use std::io::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
+use backup_task_api::client::retry;
 use backup_task_api::common::Timestamp;
-use backup_task_api::common::retry;
 use backup_task_api::common::terminal;
 use backup_task_api::contract::{self, Api, Contract, Target, Verdict};
 use backup_task_api::publish::diff;
@@ -208,7 +208,7 @@ pub fn timestamp(data: &[u8]) {
     }
 }
 
-/// `common::retry::server_delay` over hostile `Retry-After` / `RateLimit-Reset` values and any
+/// `client::retry::server_delay` over hostile `Retry-After` / `RateLimit-Reset` values and any
 /// clock; then what `retry::execute` does with the delay.
 ///
 /// Input: lines. The first is `now`, in seconds since the Unix epoch (negative: before it;

@@ -1,18 +1,22 @@
-//! The CBR client people call: token or AK/SK auth, typed filters, paging, errors, retries.
+//! The CBR client people call: token or AK/SK auth, typed filters; paging, errors and retries
+//! come from [`crate::client`].
 
 use chrono::{DateTime, Utc};
-use futures::Stream;
-use progenitor_client::Error as RawError;
 use reqwest::header::HeaderName;
 
 use super::generated;
-use super::hooks::{Inner, Signing};
+use super::hooks::Signing;
 use super::{ErrorBody, ListOpLogsResponse, OperationLog, OperationTypeFilter, TaskStatusFilter};
-use crate::common::http::{self, HttpSettings, query_time, validate_endpoint};
-use crate::common::retry::{self, Exchange, RetryPolicy};
-use crate::common::signing::Keys;
-use crate::common::{Page, Secret, paging};
-use crate::error::{Error, VendorError, excerpt};
+use crate::client::hooks::Transport;
+use crate::client::http::{self, query_time};
+use crate::client::paging::{self, Step};
+use crate::client::signing::Keys;
+use crate::client::{
+    self as layer, Defaults, Error, ErrorShape, Fetched, List, PageAt, VendorBody, paging_setters,
+    set_present, with_setters,
+};
+use crate::common::Secret;
+use crate::common::terminal::Escaped;
 
 /// The most records CBR returns per page, and the page size the client asks for by default.
 pub const MAX_LIMIT: u32 = 1000;
@@ -38,11 +42,9 @@ pub enum Auth {
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    endpoint: String,
     project_id: String,
     auth: Option<Auth>,
-    http: HttpSettings,
-    retry: RetryPolicy,
+    transport: Transport,
 }
 
 impl ClientBuilder {
@@ -85,7 +87,6 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let endpoint = validate_endpoint(&self.endpoint)?;
         if self.project_id.is_empty() {
             return Err(Error::InvalidRequest("the project id is empty".into()));
         }
@@ -130,17 +131,8 @@ impl ClientBuilder {
                 ));
             }
         }
-        let reqwest = http::build_client(&self.http, headers)
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
-        let raw = generated::Client::new_with_client(
-            &endpoint,
-            reqwest,
-            Inner {
-                retry: self.retry,
-                max_body_bytes: self.http.max_body_bytes,
-                signing,
-            },
-        );
+        let new = generated::Client::new_with_client;
+        let raw = self.transport.connect(headers, signing, new)?;
         Ok(Client {
             raw,
             project_id: self.project_id,
@@ -160,11 +152,9 @@ impl Client {
     /// and `project_id`.
     pub fn builder(endpoint: impl Into<String>, project_id: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
-            endpoint: endpoint.into(),
+            transport: Transport::new(endpoint.into()),
             project_id: project_id.into(),
             auth: None,
-            http: HttpSettings::default(),
-            retry: RetryPolicy::default(),
         }
     }
 
@@ -173,295 +163,172 @@ impl Client {
         &self.project_id
     }
 
-    /// A task-list query; set filters, then [`ListOpLogs::send`] one page or
-    /// [`ListOpLogs::stream`] every record.
-    pub fn list_op_logs(&self) -> ListOpLogs<'_> {
-        ListOpLogs {
-            client: self,
-            filters: Filters::default(),
-            limit: None,
-            offset: None,
-        }
+    /// A task-list query with these filters; set the page with [`ListOpLogs::limit`] and
+    /// [`ListOpLogs::offset`], then [`List::send`] one page or [`List::stream`] every record.
+    pub fn list_op_logs(&self, filters: ListFilters) -> ListOpLogs<'_> {
+        List::new(self, filters)
     }
 }
 
-#[derive(Debug, Clone, Default)]
-struct Filters {
-    start_time: Option<DateTime<Utc>>,
-    end_time: Option<DateTime<Utc>>,
-    status: Option<TaskStatusFilter>,
-    operation_type: Option<OperationTypeFilter>,
-    provider_id: Option<String>,
-    resource_id: Option<String>,
-    resource_name: Option<String>,
-    vault_id: Option<String>,
-    vault_name: Option<String>,
-    enterprise_project_id: Option<String>,
-}
-
-/// A query of `GET /v3/{project_id}/operation-logs`. Unset filters are not sent.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct ListOpLogs<'a> {
-    client: &'a Client,
-    filters: Filters,
-    limit: Option<u32>,
-    offset: Option<u32>,
-}
-
-impl<'a> ListOpLogs<'a> {
-    /// Tasks that started at or after `at` (sent to the second, UTC).
-    pub fn start_time(mut self, at: DateTime<Utc>) -> Self {
-        self.filters.start_time = Some(at);
-        self
-    }
-
-    /// Tasks that started at or before `at` (sent to the second, UTC).
-    pub fn end_time(mut self, at: DateTime<Utc>) -> Self {
-        self.filters.end_time = Some(at);
-        self
-    }
-
+/// The filters of `GET /v3/{project_id}/operation-logs`, named as the API names them. Unset
+/// filters are not sent.
+///
+/// ```
+/// use backup_task_api::cbr::{ListFilters, TaskStatusFilter};
+/// let filters = ListFilters::default()
+///     .with_status(TaskStatusFilter::Failed)
+///     .with_vault_name("daily");
+/// assert_eq!(filters.vault_name.as_deref(), Some("daily"));
+/// ```
+// With the `cli` feature, these fields are `list cbr`'s flags (each named once, here); the two
+// times are the flags `list cbr` and `list ocp` share, so they are filled from there.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct ListFilters {
+    /// Tasks that started at or after this time (sent to the second, UTC).
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub start_time: Option<DateTime<Utc>>,
+    /// Tasks that started at or before this time (sent to the second, UTC).
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub end_time: Option<DateTime<Utc>>,
     /// Tasks in this status.
-    pub fn status(mut self, status: TaskStatusFilter) -> Self {
-        self.filters.status = Some(status);
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Task status", value_parser = |s: &str| s.parse::<TaskStatusFilter>().map_err(|e| e.to_string())))]
+    pub status: Option<TaskStatusFilter>,
     /// Tasks of this type.
-    pub fn operation_type(mut self, operation_type: OperationTypeFilter) -> Self {
-        self.filters.operation_type = Some(operation_type);
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Task type", value_parser = |s: &str| s.parse::<OperationTypeFilter>().map_err(|e| e.to_string())))]
+    pub operation_type: Option<OperationTypeFilter>,
     /// Tasks of this backup provider (server, disk, SFS Turbo...).
-    pub fn provider_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.provider_id = Some(id.into());
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Backup provider id"))]
+    pub provider_id: Option<String>,
     /// Tasks on this resource.
-    pub fn resource_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.resource_id = Some(id.into());
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Resource id"))]
+    pub resource_id: Option<String>,
     /// Tasks on resources of this name.
-    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
-        self.filters.resource_name = Some(name.into());
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Resource name"))]
+    pub resource_name: Option<String>,
     /// Tasks in this vault.
-    pub fn vault_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.vault_id = Some(id.into());
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Vault id"))]
+    pub vault_id: Option<String>,
     /// Tasks in vaults of this name.
-    pub fn vault_name(mut self, name: impl Into<String>) -> Self {
-        self.filters.vault_name = Some(name.into());
-        self
-    }
-
+    #[cfg_attr(feature = "cli", arg(long, help = "Vault name"))]
+    pub vault_name: Option<String>,
     /// Tasks in this enterprise project (`all_granted_eps` for all the caller may see).
-    pub fn enterprise_project_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.enterprise_project_id = Some(id.into());
-        self
-    }
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, help = "Enterprise project id (`all_granted_eps` for all)")
+    )]
+    pub enterprise_project_id: Option<String>,
+}
 
-    /// Records per page, 1 to 1000 (default 1000 when paging).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
+with_setters!(ListFilters {
+    with_start_time => start_time: DateTime<Utc>,
+    with_end_time => end_time: DateTime<Utc>,
+    with_status => status: TaskStatusFilter,
+    with_operation_type => operation_type: OperationTypeFilter,
+    with_provider_id => provider_id: String,
+    with_resource_id => resource_id: String,
+    with_resource_name => resource_name: String,
+    with_vault_id => vault_id: String,
+    with_vault_name => vault_name: String,
+    with_enterprise_project_id => enterprise_project_id: String,
+});
 
+/// A query of `GET /v3/{project_id}/operation-logs`: [`ListFilters`], a record offset and a page
+/// size (`limit`).
+pub type ListOpLogs<'a> = List<'a, Client>;
+
+paging_setters!(
+    ListOpLogs<'_>,
     /// 0-based record offset of the first record (default 0; at most 2147483647, the largest
     /// the API takes).
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = Some(offset);
-        self
-    }
+    offset,
+    /// Records per page, 1 to 1000 (default 1000 when paging).
+    limit,
+);
 
-    /// Fetches one page at the set `offset` and `limit` (unset ones are not sent).
-    pub async fn send(&self) -> Result<ListOpLogsResponse, Error> {
-        self.get_page(self.offset, self.limit, false)
-            .await
-            .map(|(page, _)| page)
-    }
+impl layer::ListApi for Client {
+    type Params = ListFilters;
+    type Page = ListOpLogsResponse;
+    type Record = OperationLog;
+}
 
-    /// Every page from the set `offset` on, lazily, each with the raw body it was decoded from
-    /// (for contract checks of live traffic). Pages are requested with `limit` (default 1000) at a
-    /// 0-based record offset that advances by each page's length; the stream ends after a short or
-    /// empty page (`count` is not trusted as a bound). A failed page yields one [`Error::Page`],
-    /// carrying how many records the earlier pages held, and ends the stream; a page that does not
-    /// advance (the same records as the page before: the server ignores `offset`) yields
-    /// [`Error::PagingStalled`] instead of repeating forever.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<ListOpLogsResponse>, Error>> + 'a {
-        let start = self.offset.unwrap_or(0);
-        paging::pages(self, start)
-    }
+impl layer::list::Sealed for Client {
+    const DEFAULTS: Defaults = Defaults {
+        start: 0,
+        size: MAX_LIMIT,
+    };
 
-    /// Every record from the set `offset` on, lazily, one page in memory at a time; the records
-    /// of [`ListOpLogs::pages`], in order, and its error if a page fails.
-    pub fn stream(self) -> impl Stream<Item = Result<OperationLog, Error>> + 'a {
-        paging::records(self.pages(), |page| page.operation_logs)
-    }
-
-    /// Every record from the set `offset` on, collected; fails on the first failed page.
-    pub async fn collect_all(self) -> Result<Vec<OperationLog>, Error> {
-        use futures::TryStreamExt as _;
-        self.stream().try_collect().await
-    }
-
-    /// The page size paging asks for.
-    fn page_limit(&self) -> u32 {
-        self.limit.unwrap_or(MAX_LIMIT)
-    }
-
-    async fn get_page(
-        &self,
-        offset: Option<u32>,
-        limit: Option<u32>,
-        capture_body: bool,
-    ) -> Result<(ListOpLogsResponse, Option<bytes::Bytes>), Error> {
-        if let Some(limit) = limit
+    async fn fetch(&self, f: &ListFilters, at: PageAt) -> Fetched<Self::Page> {
+        if let Some(limit) = at.size
             && !(1..=MAX_LIMIT).contains(&limit)
         {
             return Err(Error::InvalidRequest(format!(
                 "limit {limit} is outside 1..={MAX_LIMIT}"
             )));
         }
-        let f = &self.filters;
-        let mut call = self
-            .client
-            .raw
-            .list_op_logs()
-            .project_id(self.client.project_id.clone());
-        if let Some(at) = f.start_time {
-            call = call.start_time(query_time(at));
-        }
-        if let Some(at) = f.end_time {
-            call = call.end_time(query_time(at));
-        }
-        if let Some(v) = f.status {
-            call = call.status(v);
-        }
-        if let Some(v) = f.operation_type {
-            call = call.operation_type(v);
-        }
-        if let Some(v) = &f.provider_id {
-            call = call.provider_id(v.clone());
-        }
-        if let Some(v) = &f.resource_id {
-            call = call.resource_id(v.clone());
-        }
-        if let Some(v) = &f.resource_name {
-            call = call.resource_name(v.clone());
-        }
-        if let Some(v) = &f.vault_id {
-            call = call.vault_id(v.clone());
-        }
-        if let Some(v) = &f.vault_name {
-            call = call.vault_name(v.clone());
-        }
-        if let Some(v) = &f.enterprise_project_id {
-            call = call.enterprise_project_id(v.clone());
-        }
-        if let Some(v) = limit {
-            call = call.limit(i32::try_from(v).unwrap_or(i32::MAX));
-        }
-        if let Some(v) = offset {
-            // Clamping would send another offset than asked, and paging would then repeat it.
-            let v = i32::try_from(v).map_err(|_| {
-                Error::InvalidRequest(format!(
-                    "offset {v} is past the largest CBR takes ({})",
-                    i32::MAX
-                ))
-            })?;
-            call = call.offset(v);
-        }
-        let (result, exchange) = retry::observed(call.send(), capture_body).await;
-        if let Some(error) = Error::from_exchange(&exchange) {
-            return Err(error);
-        }
-        match result {
-            Ok(page) => Ok((page.into_inner(), exchange.body)),
-            Err(error) => Err(map_error(error, &exchange).await),
-        }
-    }
-}
-
-impl paging::Pager for ListOpLogs<'_> {
-    type Page = ListOpLogsResponse;
-    type Cursor = u32;
-
-    async fn fetch(
-        &self,
-        offset: u32,
-    ) -> Result<(ListOpLogsResponse, Option<bytes::Bytes>), Error> {
-        self.get_page(Some(offset), Some(self.page_limit()), true)
-            .await
+        let offset = at.start_param("offset", "CBR")?;
+        let mut call = self.raw.list_op_logs().project_id(self.project_id.clone());
+        set_present!(call,
+            start_time: f.start_time.map(query_time),
+            end_time: f.end_time.map(query_time),
+            status: f.status,
+            operation_type: f.operation_type,
+            provider_id: f.provider_id.clone(),
+            resource_id: f.resource_id.clone(),
+            resource_name: f.resource_name.clone(),
+            vault_id: f.vault_id.clone(),
+            vault_name: f.vault_name.clone(),
+            enterprise_project_id: f.enterprise_project_id.clone(),
+            limit: at.size_param(),
+            offset: offset,
+        );
+        let response = layer::send(call.send(), at.capture_body).await?;
+        Ok((response.value, response.body))
     }
 
-    fn step(&self, page: &ListOpLogsResponse, offset: u32) -> paging::Step<u32> {
+    fn step(page: &ListOpLogsResponse, offset: u32, limit: u32) -> Step<u32> {
         let records = page.operation_logs.len();
         let next = u32::try_from(records)
             .ok()
             .and_then(|n| offset.checked_add(n))
             .filter(|next| i32::try_from(*next).is_ok());
-        paging::Step {
+        Step {
             next,
             records,
-            last: records < self.page_limit() as usize,
+            last: records < limit as usize,
             // CBR ids are unique task ids: the same ids in the same order is the same page.
             fingerprint: paging::fingerprint(page.operation_logs.iter().map(|log| &log.id)),
             position: None,
         }
     }
-}
 
-/// Turns progenitor's error into this crate's, with what the exchange recorded.
-async fn map_error(error: RawError<ErrorBody>, exchange: &Exchange) -> Error {
-    let attempts = exchange.attempts.max(1);
-    let api = |status, body| Error::Api {
-        status,
-        body,
-        retry_after: exchange.retry_after,
-        attempts,
-    };
-    match error {
-        RawError::ErrorResponse(value) => api(
-            value.status(),
-            VendorError::Cbr(Box::new(value.into_inner())),
-        ),
-        // A status the spec does not list (429, 502, 503...): read whatever body came.
-        RawError::UnexpectedResponse(response) => {
-            let status = response.status();
-            match response.bytes().await {
-                Ok(bytes) => api(status, cbr_body(&bytes)),
-                Err(e) => Error::transport(e, exchange),
-            }
-        }
-        RawError::InvalidResponsePayload(bytes, _) => match exchange.status {
-            // A documented error status whose body is not CBR's error shape (a proxy's page).
-            Some(status) if !status.is_success() => api(status, cbr_body(&bytes)),
-            status => Error::decode::<ListOpLogsResponse>(status, &bytes),
-        },
-        RawError::CommunicationError(e)
-        | RawError::ResponseBodyError(e)
-        | RawError::InvalidUpgrade(e) => Error::transport(e, exchange),
-        RawError::InvalidRequest(why) | RawError::Custom(why) => Error::InvalidRequest(why),
+    fn records(page: ListOpLogsResponse) -> Vec<OperationLog> {
+        page.operation_logs
     }
 }
 
-fn cbr_body(bytes: &[u8]) -> VendorError {
-    match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) if body.code().is_some() || body.message().is_some() => {
-            VendorError::Cbr(Box::new(body))
+impl VendorBody for ErrorBody {}
+
+impl ErrorShape for ErrorBody {
+    /// CBR's shape is lenient (every field optional): an object is CBR's error only with a code
+    /// or a message.
+    fn is_error(&self) -> bool {
+        self.code().is_some() || self.message().is_some()
+    }
+}
+
+/// `{code}: {message} (request_id {id})`, every server text escaped.
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            Escaped(self.code().unwrap_or("(no code)")),
+            Escaped(self.message().unwrap_or("(no message)"))
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request_id {})", Escaped(id))?;
         }
-        _ => VendorError::Unparsed {
-            excerpt: excerpt(bytes),
-        },
+        Ok(())
     }
 }

@@ -1,26 +1,15 @@
-//! The seam between the generated CBR client and this crate: progenitor's `ClientHooks`.
+//! CBR's part of the hooks every generated call goes through (see [`crate::client::hooks`]):
+//! AK/SK signing. A token needs no hook: it is a sensitive default header.
 
 use std::time::SystemTime;
 
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use super::generated::Client;
 use super::signer::{self, SigningInput};
+use crate::client::hooks::{RequestHooks, impl_hooks};
+pub(crate) use crate::client::signing::Keys;
 use crate::common::Secret;
-use crate::common::retry::{self, RetryPolicy};
-pub(crate) use crate::common::signing::Keys;
-
-/// State the generated client carries for the hooks. A token is not here: it is a sensitive
-/// default header of the reqwest client.
-#[derive(Clone, Debug)]
-pub struct Inner {
-    pub(crate) retry: RetryPolicy,
-    /// The largest response body read (see `HttpSettings::max_body_bytes`).
-    pub(crate) max_body_bytes: u64,
-    /// AK/SK signing, when the client uses it.
-    pub(crate) signing: Option<Signing>,
-}
 
 /// What an AK/SK-signed request carries besides the signature.
 #[derive(Clone, Debug)]
@@ -32,38 +21,13 @@ pub(crate) struct Signing {
     pub(crate) security_token: Option<Secret>,
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        // progenitor adds an `api-version` header to every request; neither service knows it.
-        request.headers_mut().remove("api-version");
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let signing = self.inner().signing.as_ref();
-        let inner = self.inner();
-        retry::execute(
-            self.client(),
-            request,
-            &inner.retry,
-            inner.max_body_bytes,
-            |request| {
-                if let Some(signing) = signing {
-                    sign(request, signing, SystemTime::now());
-                }
-            },
-        )
-        .await
+impl RequestHooks for Signing {
+    fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
+        sign(request, self, now);
     }
 }
+
+impl_hooks!(Client, Signing);
 
 /// Adds `X-Project-Id`, `X-Security-Token` (if any), `X-Sdk-Date` and the `SDK-HMAC-SHA256`
 /// `Authorization` header for this attempt. The builder checked that every value is a valid
@@ -114,20 +78,19 @@ pub(crate) fn sign(request: &mut reqwest::Request, signing: &Signing, now: Syste
             headers.insert(HeaderName::from_static(name), value);
         }
     }
-    if let Ok(mut value) = HeaderValue::from_str(&authorization) {
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
+    crate::client::http::set_authorization(request, &authorization);
 }
 
 #[cfg(test)]
 mod tests {
+    use reqwest::header::AUTHORIZATION;
+
     use super::*;
 
     #[test]
     fn a_signed_request_carries_what_it_signed() {
         let client =
-            crate::common::http::build_client(&Default::default(), Vec::new()).expect("client");
+            crate::client::http::build_client(&Default::default(), Vec::new()).expect("client");
         let mut request = client
             .get("https://cbr.example.com/v3/p1/operation-logs?limit=10&offset=0")
             .build()
@@ -177,7 +140,7 @@ mod tests {
     #[test]
     fn the_query_goes_out_as_it_is_signed() {
         let client =
-            crate::common::http::build_client(&Default::default(), Vec::new()).expect("client");
+            crate::client::http::build_client(&Default::default(), Vec::new()).expect("client");
         // What reqwest's query serialiser makes of a space, a plus and a non-ASCII name.
         let mut request = client
             .get("https://cbr.example.com/v3/p1/operation-logs")

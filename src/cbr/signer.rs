@@ -1,7 +1,7 @@
 //! CBR AK/SK request signing (`Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=...,
 //! Signature=...`), as Huawei Cloud's SDKs sign requests to the API gateway in front of CBR.
 //!
-//! Source: `FACTS.md` ("CBR / Request / Auth") and the Huawei Cloud Go SDK
+//! Source: the Huawei Cloud Go SDK
 //! (`huaweicloud-sdk-go-v3`, `core/auth/signer/signer.go` and `escape.go`). The tests below
 //! reproduce that SDK's own test vectors (`signer_test.go`) exactly.
 //!
@@ -31,7 +31,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, percent_encode};
 use sha2::{Digest as _, Sha256};
 
-use crate::common::signing::{RFC3986_RESERVED, query_params};
+use crate::client::signing::{RFC3986_RESERVED, query_params};
 
 /// The algorithm name, first in the string to sign and in `Authorization`.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";

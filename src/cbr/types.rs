@@ -169,16 +169,17 @@ impl ErrorBody {
 /// (whitespace between tokens removed), in order: unknown members such as
 /// `extra_info.resource.zone` included, which the typed
 /// [`OperationLog`](super::OperationLog) leaves out. Pair them with the typed records of the same
-/// body ([`Page::body`](crate::common::Page)) by position. `None` when `body` is not JSON or has
+/// body (`Page::body`) by position. `None` when `body` is not JSON or has
 /// no `operation_logs` array.
 pub fn raw_records(body: &[u8]) -> Option<Vec<Box<serde_json::value::RawValue>>> {
     crate::common::reader::raw_array(body, &["operation_logs"])
 }
 
+#[cfg(feature = "client")]
 /// Each typed record of `page` with its raw record ([`raw_records`]), in order. `None` when the
 /// body's records cannot be paired with the typed ones (not the same number of them).
 pub fn records_with_raw(
-    page: &crate::common::Page<super::ListOpLogsResponse>,
+    page: &crate::client::Page<super::ListOpLogsResponse>,
 ) -> Option<Vec<(&super::OperationLog, Box<serde_json::value::RawValue>)>> {
     let typed = &page.value.operation_logs;
     if typed.is_empty() {

@@ -12,8 +12,8 @@ use std::io;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use backup_task_api::common::Page;
-use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
+use backup_task_api::client::Page;
+use backup_task_api::client::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::escape;
 use backup_task_api::contract::{Api, Contract, Impact, Target, Verdict};
 use backup_task_api::{Error, cbr, ocp};
@@ -89,7 +89,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let result = match command {
         Command::Cbr(args) => {
             let client = cbr_client(&args.common, args.project_id)?;
-            let query = cbr_query(&client, &args.common, args.filters);
+            let query = cbr_query(&client, &args.common, args.filters, args.paging);
             runtime.block_on(print(query, &args.common))
         }
         Command::Ocp(args) => {
@@ -99,6 +99,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &args.common,
                 (args.cluster_id, args.tenant_id),
                 args.filters,
+                args.paging,
             );
             runtime.block_on(print(query, &args.common))
         }
@@ -112,8 +113,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Some(api_error) if is_invalid_request(api_error) => Err(error),
             // A service error is the run's result, not a usage problem: exit 1 with its code.
             // Its text came from the server, so it is escaped before it reaches a terminal.
-            Some(api_error) => {
-                exit::print_error(api_error);
+            // The whole chain: a failed page's cause, the transport's, the parser's.
+            Some(_) => {
+                exit::print_error(format_args!("{error:#}"));
                 Ok(exit::found())
             }
             None => Err(error),
@@ -272,38 +274,17 @@ pub struct CbrArgs {
     /// The project id.
     #[arg(long)]
     project_id: String,
-    /// Filters and paging.
+    /// Filters: the client's own, one flag per field.
     #[command(flatten)]
-    filters: CbrFilters,
+    filters: cbr::ListFilters,
+    /// Paging.
+    #[command(flatten)]
+    paging: CbrPaging,
 }
 
-/// The query flags of `list cbr`, each a filter of [`cbr::ListOpLogs`].
+/// The paging flags of `list cbr` (the filters are [`cbr::ListFilters`]).
 #[derive(clap::Args)]
-pub struct CbrFilters {
-    /// Task status.
-    #[arg(long, value_parser = |s: &str| s.parse::<cbr::TaskStatusFilter>().map_err(|e| e.to_string()))]
-    status: Option<cbr::TaskStatusFilter>,
-    /// Task type.
-    #[arg(long, value_parser = |s: &str| s.parse::<cbr::OperationTypeFilter>().map_err(|e| e.to_string()))]
-    operation_type: Option<cbr::OperationTypeFilter>,
-    /// Backup provider id.
-    #[arg(long)]
-    provider_id: Option<String>,
-    /// Resource id.
-    #[arg(long)]
-    resource_id: Option<String>,
-    /// Resource name.
-    #[arg(long)]
-    resource_name: Option<String>,
-    /// Vault id.
-    #[arg(long)]
-    vault_id: Option<String>,
-    /// Vault name.
-    #[arg(long)]
-    vault_name: Option<String>,
-    /// Enterprise project id (`all_granted_eps` for all).
-    #[arg(long)]
-    enterprise_project_id: Option<String>,
+pub struct CbrPaging {
     /// Records per page (1 to 1000).
     #[arg(long)]
     limit: Option<u32>,
@@ -337,43 +318,19 @@ fn cbr_client(common: &Common, project_id: String) -> anyhow::Result<cbr::Client
 fn cbr_query<'c>(
     client: &'c cbr::Client,
     common: &Common,
-    filters: CbrFilters,
+    filters: cbr::ListFilters,
+    paging: CbrPaging,
 ) -> cbr::ListOpLogs<'c> {
-    let mut query = client.list_op_logs();
-    if let Some(v) = common.start_time {
-        query = query.start_time(v)
-    }
-    if let Some(v) = common.end_time {
-        query = query.end_time(v)
-    }
-    if let Some(v) = filters.status {
-        query = query.status(v)
-    }
-    if let Some(v) = filters.operation_type {
-        query = query.operation_type(v)
-    }
-    if let Some(v) = filters.provider_id {
-        query = query.provider_id(v)
-    }
-    if let Some(v) = filters.resource_id {
-        query = query.resource_id(v)
-    }
-    if let Some(v) = filters.resource_name {
-        query = query.resource_name(v)
-    }
-    if let Some(v) = filters.vault_id {
-        query = query.vault_id(v)
-    }
-    if let Some(v) = filters.vault_name {
-        query = query.vault_name(v)
-    }
-    if let Some(v) = filters.enterprise_project_id {
-        query = query.enterprise_project_id(v)
-    }
-    if let Some(v) = filters.limit {
+    let filters = cbr::ListFilters {
+        start_time: common.start_time,
+        end_time: common.end_time,
+        ..filters
+    };
+    let mut query = client.list_op_logs(filters);
+    if let Some(v) = paging.limit {
         query = query.limit(v)
     }
-    if let Some(v) = filters.offset {
+    if let Some(v) = paging.offset {
         query = query.offset(v)
     }
     query
@@ -430,17 +387,17 @@ pub struct OcpArgs {
     /// The tenant id.
     #[arg(long)]
     tenant_id: i64,
-    /// Filters and paging.
+    /// Filters: the client's own, one flag per field.
     #[command(flatten)]
-    filters: OcpFilters,
+    filters: ocp::ListFilters,
+    /// Paging.
+    #[command(flatten)]
+    paging: OcpPaging,
 }
 
-/// The query flags of `list ocp`, each a filter of [`ocp::ListLogBackupTasks`].
+/// The paging flags of `list ocp` (the filters are [`ocp::ListFilters`]).
 #[derive(clap::Args)]
-pub struct OcpFilters {
-    /// Task status (repeatable).
-    #[arg(long, value_parser = |s: &str| s.parse::<ocp::LogBackupTaskStatusFilter>().map_err(|e| e.to_string()))]
-    status: Vec<ocp::LogBackupTaskStatusFilter>,
+pub struct OcpPaging {
     /// 1-based page.
     #[arg(long)]
     page: Option<u32>,
@@ -472,22 +429,19 @@ fn ocp_query<'c>(
     client: &'c ocp::Client,
     common: &Common,
     (cluster_id, tenant_id): (i64, i64),
-    filters: OcpFilters,
+    filters: ocp::ListFilters,
+    paging: OcpPaging,
 ) -> ocp::ListLogBackupTasks<'c> {
-    let mut query = client.list_log_backup_tasks(cluster_id, tenant_id);
-    if let Some(v) = common.start_time {
-        query = query.start_time(v)
-    }
-    if let Some(v) = common.end_time {
-        query = query.end_time(v)
-    }
-    for v in filters.status {
-        query = query.status(v)
-    }
-    if let Some(v) = filters.page {
+    let filters = ocp::ListFilters {
+        start_time: common.start_time,
+        end_time: common.end_time,
+        ..filters
+    };
+    let mut query = client.list_log_backup_tasks(cluster_id, tenant_id, filters);
+    if let Some(v) = paging.page {
         query = query.page(v)
     }
-    if let Some(v) = filters.size {
+    if let Some(v) = paging.size {
         query = query.size(v)
     }
     query

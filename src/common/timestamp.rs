@@ -209,7 +209,8 @@ fn split_offset(text: &str) -> Option<(&str, Option<FixedOffset>)> {
 mod tests {
     use super::*;
 
-    /// Every shape FACTS.md lists, for both services, with its UTC instant.
+    /// Every shape the two services are known to send (`openapi/DISCREPANCIES.md`, rows C1 and
+    /// O6), for both services, with its UTC instant.
     const SHAPES: &[(&str, &str)] = &[
         (
             "2019-05-23T14:35:23.584418",

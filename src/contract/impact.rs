@@ -277,6 +277,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "publish")]
     fn the_words_are_diffs() {
         use crate::publish::diff::Impact as Diff;
         assert_eq!(Impact::Breaking.to_string(), Diff::Breaking.to_string());

@@ -14,8 +14,11 @@
 //! # Ok::<(), backup_task_api::contract::ContractError>(())
 //! ```
 
+// The batch validator drives the `validate` command (rayon, JUnit output, temp files): `cli`.
+#[cfg(feature = "cli")]
 pub mod batch;
 pub mod convert;
+#[cfg(feature = "cli")]
 pub mod drift;
 pub mod exchange;
 pub mod impact;
@@ -26,7 +29,7 @@ pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -75,13 +78,13 @@ impl Api {
 
     /// The spec as JSON, parsed once.
     pub fn spec(self) -> Result<&'static Value, ContractError> {
-        static SPECS: [OnceLock<Result<Value, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+        static SPECS: [OnceLock<Result<Value, SpecSource>>; 2] = [OnceLock::new(), OnceLock::new()];
         SPECS[self as usize]
-            .get_or_init(|| crate::yaml::from_str(self.spec_yaml()).map_err(|e| e.to_string()))
+            .get_or_init(|| crate::yaml::from_str(self.spec_yaml()).map_err(|e| Arc::new(e) as _))
             .as_ref()
-            .map_err(|why| ContractError::Spec {
+            .map_err(|source| ContractError::Spec {
                 api: self,
-                why: why.clone(),
+                source: source.clone(),
             })
     }
 }
@@ -143,17 +146,21 @@ pub struct Violation {
     pub impact: Impact,
 }
 
+/// Why a spec failed, kept once and shared by every caller that asks again.
+pub type SpecSource = Arc<dyn std::error::Error + Send + Sync>;
+
 /// What stops a check from running at all (as opposed to a payload that fails it).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContractError {
-    /// The compiled-in spec did not parse.
-    #[error("the {api} spec does not parse: {why}")]
+    /// The compiled-in spec did not parse (or, cached, did not compile).
+    #[error("the {api} spec does not parse")]
     Spec {
         /// Which spec.
         api: Api,
-        /// The parser's message.
-        why: String,
+        /// The parser's error (shared: the failure is cached, so every caller gets it).
+        #[source]
+        source: SpecSource,
     },
     /// A schema did not compile.
     #[error("the {api} schema for {target} does not compile: {why}")]
@@ -420,13 +427,19 @@ impl fmt::Debug for Contract {
 impl Contract {
     /// The contract of `api`, compiled on first use and shared afterwards.
     pub fn get(api: Api) -> Result<&'static Contract, ContractError> {
-        static CONTRACTS: [OnceLock<Result<Contract, String>>; 2] =
+        static CONTRACTS: [OnceLock<Result<Contract, Arc<ContractError>>>; 2] =
             [OnceLock::new(), OnceLock::new()];
-        let slot = CONTRACTS[api as usize]
-            .get_or_init(|| Contract::compile(api).map_err(|e| e.to_string()));
-        slot.as_ref().map_err(|why| ContractError::Spec {
-            api,
-            why: why.clone(),
+        let slot = CONTRACTS[api as usize].get_or_init(|| Contract::compile(api).map_err(Arc::new));
+        slot.as_ref().map_err(|error| match &**error {
+            // Already the spec's own failure: handed on as it is, not wrapped in itself.
+            ContractError::Spec { api, source } => ContractError::Spec {
+                api: *api,
+                source: source.clone(),
+            },
+            _ => ContractError::Spec {
+                api,
+                source: error.clone(),
+            },
         })
     }
 
@@ -562,6 +575,7 @@ impl Contract {
         Ok(self.compiled(target)?.value.is_valid(instance))
     }
 
+    #[cfg(feature = "cli")]
     fn validator(&self, target: &Target) -> Result<&jsonschema::Validator, ContractError> {
         Ok(&self.compiled(target)?.value)
     }

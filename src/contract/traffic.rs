@@ -12,12 +12,12 @@
 //! body), strict-readers for an error status (the typed client reports any error status as an
 //! error and reads its body leniently).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 use super::exchange::Exchange;
-use super::{Api, ContractError, Impact, Target, Violation};
+use super::{Api, ContractError, Impact, SpecSource, Target, Violation};
 
 /// The keyword of a violation for a status the operation does not document.
 pub const STATUS: &str = "status";
@@ -79,14 +79,14 @@ impl Operation {
 
 /// Every operation of `api`'s spec, read once.
 pub fn operations(api: Api) -> Result<&'static [Operation], ContractError> {
-    static OPERATIONS: [OnceLock<Result<Vec<Operation>, String>>; 2] =
+    static OPERATIONS: [OnceLock<Result<Vec<Operation>, SpecSource>>; 2] =
         [OnceLock::new(), OnceLock::new()];
     OPERATIONS[api as usize]
-        .get_or_init(|| read_operations(api).map_err(|e| e.to_string()))
+        .get_or_init(|| read_operations(api).map_err(|e| Arc::new(e) as _))
         .as_deref()
-        .map_err(|why| ContractError::Spec {
+        .map_err(|source| ContractError::Spec {
             api,
-            why: why.clone(),
+            source: source.clone(),
         })
 }
 

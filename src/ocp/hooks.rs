@@ -1,58 +1,31 @@
-//! The seam between the generated OCP client and this crate: progenitor's `ClientHooks`.
+//! OCP's part of the hooks every generated call goes through (see [`crate::client::hooks`]):
+//! AK/SK signing, and the `status` list in the form OCP documents. Basic credentials need no hook:
+//! they are a sensitive default header.
 
 use std::time::SystemTime;
 
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, DATE, HeaderValue};
 
 use super::generated::Client;
 use super::signer::{self, SigningInput};
-use crate::common::retry::{self, RetryPolicy};
-pub(crate) use crate::common::signing::Keys;
+use crate::client::hooks::{RequestHooks, impl_hooks};
+pub(crate) use crate::client::signing::Keys;
 
-/// State the generated client carries for the hooks.
+/// OCP's AK/SK signing (`OCP-ACCESS-KEY-HMACSHA1`).
 #[derive(Clone, Debug)]
-pub struct Inner {
-    pub(crate) retry: RetryPolicy,
-    /// The largest response body read (see `HttpSettings::max_body_bytes`).
-    pub(crate) max_body_bytes: u64,
-    /// AK/SK keys when the client signs requests; Basic credentials are a default header instead.
-    pub(crate) signing: Option<Keys>,
-}
+pub(crate) struct Signing(pub(crate) Keys);
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        // progenitor adds an `api-version` header to every request; neither service knows it.
-        request.headers_mut().remove("api-version");
+impl RequestHooks for Signing {
+    fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
+        sign(request, &self.0, now);
+    }
+
+    fn rewrite(request: &mut reqwest::Request) {
         merge_repeated_status(request.url_mut());
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let keys = self.inner().signing.as_ref();
-        let inner = self.inner();
-        retry::execute(
-            self.client(),
-            request,
-            &inner.retry,
-            inner.max_body_bytes,
-            |request| {
-                if let Some(keys) = keys {
-                    sign(request, keys, SystemTime::now());
-                }
-            },
-        )
-        .await
     }
 }
+
+impl_hooks!(Client, Signing);
 
 /// progenitor sends an array query parameter as repeated keys (`status=A&status=B`); the spec
 /// (and OCP's docs) use one comma-separated value (`status=A,B`), which OCP's Spring server binds
@@ -122,14 +95,13 @@ pub(crate) fn sign(request: &mut reqwest::Request, keys: &Keys, now: SystemTime)
     if let Ok(value) = HeaderValue::from_str(&date) {
         headers.insert(DATE, value);
     }
-    if let Ok(mut value) = HeaderValue::from_str(&authorization) {
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
+    crate::client::http::set_authorization(request, &authorization);
 }
 
 #[cfg(test)]
 mod tests {
+    use reqwest::header::AUTHORIZATION;
+
     use super::*;
     use crate::common::Secret;
 
@@ -150,10 +122,10 @@ mod tests {
 
     #[test]
     fn signing_reproduces_the_documented_get_example() {
-        // FACTS.md worked example 2: GET /api/v2/compute/idcs?size=100.
+        // Worked example 2 of ocp-doc `300.ak-sk-sign-roles.md`: GET /api/v2/compute/idcs?size=100.
         // Our builder installs the rustls crypto provider; `reqwest::Client::new` would not.
         let client =
-            crate::common::http::build_client(&Default::default(), Vec::new()).expect("client");
+            crate::client::http::build_client(&Default::default(), Vec::new()).expect("client");
         let mut request = client
             .get("http://ocp.alibaba.net:8080/api/v2/compute/idcs?size=100")
             .header(CONTENT_TYPE, "application/json;charset=utf-8")

@@ -5,31 +5,24 @@
 //! [`Id`], [`ErrorCode`] and [`Timestamp`](crate::common::Timestamp) replace generated types so
 //! that the reader never fails a page on a value the spec does not list.
 
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 pub(crate) mod hooks;
+#[cfg(feature = "client")]
 pub mod signer;
 mod types;
 
-/// The progenitor output, kept private; what users need is re-exported below.
-/// (`dead_code`: parts of the raw client are reached only as the hand-written layer grows.)
-#[allow(
-    missing_docs,
-    unused_imports,
-    dead_code,
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used
-)]
-pub(crate) mod generated {
-    include!(concat!(env!("OUT_DIR"), "/ocp.rs"));
-}
+generated_module!("ocp");
 
-pub use client::{Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListLogBackupTasks};
+#[cfg(feature = "client")]
+pub use client::{
+    Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListFilters, ListLogBackupTasks, Tenant,
+};
 pub use generated::types::{
     ApiError, ApiErrorTarget, ApiSubError, ErrorResponse, LogBackupTask, LogBackupTaskPage,
     LogBackupTaskPageResponse, LogBackupTaskStatusFilter, PageInfo,
 };
-pub use types::{
-    BackupDimension, BackupMode, ClusterType, ErrorCode, Id, TaskStatus, raw_records,
-    records_with_raw,
-};
+#[cfg(feature = "client")]
+pub use types::records_with_raw;
+pub use types::{BackupDimension, BackupMode, ClusterType, ErrorCode, Id, TaskStatus, raw_records};

@@ -1,7 +1,7 @@
 //! OCP AK/SK request signing (`Authorization: OCP-ACCESS-KEY-HMACSHA1 {AK}:{signature}`).
 //!
-//! Source: ocp-doc `200.api-reference/200.api-call-description.md` and `300.ak-sk-sign-roles.md`,
-//! summarised in `FACTS.md` ("OCP log backup tasks / Request / Auth"). The server recomputes the
+//! Source: ocp-doc `200.api-reference/200.api-call-description.md` and `300.ak-sk-sign-roles.md`
+//! (OceanBase's public OCP documentation). The server recomputes the
 //! signature from what it receives, so everything here mirrors what a Spring MVC server *sees*
 //! (decoded query parameters, lower-cased HTTP/2 header names), not merely what the client typed.
 //!
@@ -37,7 +37,7 @@ use md5::{Digest as _, Md5};
 use percent_encoding::percent_encode;
 use sha1::Sha1;
 
-use crate::common::signing::{RFC3986_RESERVED, query_params};
+use crate::client::signing::{RFC3986_RESERVED, query_params};
 
 /// The `Authorization` scheme name OCP expects in front of `{AK}:{signature}`.
 pub const AUTH_SCHEME: &str = "OCP-ACCESS-KEY-HMACSHA1";
@@ -154,7 +154,7 @@ pub fn content_md5(body: &[u8]) -> String {
 ///    Pairs with an empty key (`=x`) are dropped, because Tomcat ignores nameless parameters.
 /// 2. Decode keys and values: `+` becomes a space, then `%XX` escapes are decoded. A literal
 ///    `+` means space because Tomcat/Spring decode query parameters with form-urlencoded rules
-///    (which is why `FACTS.md` says an offset's `+` must be *sent* as `%2B`); signing it as `%2B`
+///    (which is why a literal `+` in a time offset must be *sent* as `%2B`); signing it as `%2B`
 ///    would sign a value the server never sees. Malformed escapes (`%zz`, a trailing `%`) are
 ///    kept literally, so they re-encode as `%25...`; this never panics.
 /// 3. Group by key; sort keys, and the values of each key, by their decoded bytes (for UTF-8 this

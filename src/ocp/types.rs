@@ -271,16 +271,17 @@ fn whole_i64(v: f64) -> Option<i64> {
 /// The tasks of an OCP page body (`data.contents`), each exactly as the service sent it (whitespace
 /// between tokens removed), in order: unknown members such as a new `newKnob` included, which the
 /// typed [`LogBackupTask`](super::LogBackupTask) leaves out. Pair them with the typed tasks of the
-/// same body ([`Page::body`](crate::common::Page)) by position. `None` when `body` is not JSON or
+/// same body (`Page::body`) by position. `None` when `body` is not JSON or
 /// has no `data.contents` array.
 pub fn raw_records(body: &[u8]) -> Option<Vec<Box<serde_json::value::RawValue>>> {
     crate::common::reader::raw_array(body, &["data", "contents"])
 }
 
+#[cfg(feature = "client")]
 /// Each typed task of `page` with its raw record ([`raw_records`]), in order. `None` when the
 /// body's tasks cannot be paired with the typed ones (not the same number of them).
 pub fn records_with_raw(
-    page: &crate::common::Page<super::LogBackupTaskPageResponse>,
+    page: &crate::client::Page<super::LogBackupTaskPageResponse>,
 ) -> Option<Vec<(&super::LogBackupTask, Box<serde_json::value::RawValue>)>> {
     let typed = &page.value.data.contents;
     if typed.is_empty() {

@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backup_task_api::cbr::{
-    Client, OperationType, OperationTypeFilter, TaskStatus, TaskStatusFilter,
+    Client, ErrorBody, ListFilters, OperationType, OperationTypeFilter, TaskStatus,
+    TaskStatusFilter,
 };
-use backup_task_api::common::retry::RetryPolicy;
+use backup_task_api::client::RetryPolicy;
 use backup_task_api::{Error, VendorError};
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
@@ -78,27 +79,33 @@ async fn every_filter_goes_out_exactly_and_unset_ones_are_omitted() {
         .mount(&server)
         .await;
     let client = client(&server, RetryPolicy::disabled());
-    client.list_op_logs().send().await.expect("bare query");
     client
-        .list_op_logs()
-        .start_time(
-            Utc.with_ymd_and_hms(2018, 1, 1, 12, 0, 0)
-                .single()
-                .expect("time"),
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect("bare query");
+    client
+        .list_op_logs(
+            ListFilters::default()
+                .with_start_time(
+                    Utc.with_ymd_and_hms(2018, 1, 1, 12, 0, 0)
+                        .single()
+                        .expect("time"),
+                )
+                .with_end_time(
+                    Utc.with_ymd_and_hms(2018, 2, 1, 12, 0, 0)
+                        .single()
+                        .expect("time"),
+                )
+                .with_status(TaskStatusFilter::Running)
+                .with_operation_type(OperationTypeFilter::Replication)
+                .with_provider_id("0daac4c5-6707-4851-97ba-169e36266b66")
+                .with_resource_id("res 1")
+                .with_resource_name("ECS-0001")
+                .with_vault_id("v1")
+                .with_vault_name("my vault&co")
+                .with_enterprise_project_id("all_granted_eps"),
         )
-        .end_time(
-            Utc.with_ymd_and_hms(2018, 2, 1, 12, 0, 0)
-                .single()
-                .expect("time"),
-        )
-        .status(TaskStatusFilter::Running)
-        .operation_type(OperationTypeFilter::Replication)
-        .provider_id("0daac4c5-6707-4851-97ba-169e36266b66")
-        .resource_id("res 1")
-        .resource_name("ECS-0001")
-        .vault_id("v1")
-        .vault_name("my vault&co")
-        .enterprise_project_id("all_granted_eps")
         .limit(50)
         .offset(0)
         .send()
@@ -144,7 +151,11 @@ async fn project_id_is_percent_encoded_in_the_path() {
         .with_token(TOKEN)
         .build()
         .expect("client");
-    client.list_op_logs().send().await.expect("page");
+    client
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect("page");
     assert_eq!(
         requests(&server).await[0].url.path(),
         "/v3/a%20b%2Fc%3F/operation-logs"
@@ -157,7 +168,7 @@ async fn bad_arguments_are_errors_before_anything_is_sent() {
     let client = client(&server, RetryPolicy::disabled());
     for limit in [0, 1001] {
         let err = client
-            .list_op_logs()
+            .list_op_logs(ListFilters::default())
             .limit(limit)
             .send()
             .await
@@ -213,13 +224,13 @@ async fn error_bodies_are_parsed_in_every_shape() {
             .mount(&server)
             .await;
         let err = client(&server, RetryPolicy::disabled())
-            .list_op_logs()
+            .list_op_logs(ListFilters::default())
             .send()
             .await
             .expect_err("error status");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert!(!err.is_retryable());
-        let Some(VendorError::Cbr(parsed)) = err.vendor() else {
+        let Some(parsed) = err.vendor_body::<ErrorBody>() else {
             panic!("{status}: {err:?}")
         };
         assert_eq!(parsed.code(), Some(code));
@@ -237,7 +248,7 @@ async fn a_non_json_error_page_keeps_its_status_and_an_excerpt() {
         .mount(&server)
         .await;
     let err = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("500");
@@ -273,7 +284,7 @@ async fn throttling_is_retried_honouring_retry_after() {
         .await;
     let (policy, slept) = recorded(3);
     let page = client(&server, policy)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect("second attempt succeeds");
@@ -291,7 +302,7 @@ async fn gateway_errors_back_off_exponentially_then_give_up_with_the_last_error(
         .await;
     let (policy, slept) = recorded(3);
     let err = client(&server, policy)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("always 503");
@@ -319,7 +330,7 @@ async fn retry_after_as_an_http_date_and_a_total_budget() {
         .await;
     let (policy, slept) = recorded(3);
     let err = client(&server, policy)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("asked to wait an hour");
@@ -344,7 +355,7 @@ async fn retries_can_be_switched_off() {
         .mount(&server)
         .await;
     let err = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("503");
@@ -364,7 +375,11 @@ async fn a_dead_server_is_a_transport_error_after_retries() {
         .with_retry(policy)
         .build()
         .expect("client");
-    let err = client.list_op_logs().send().await.expect_err("refused");
+    let err = client
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect_err("refused");
     assert!(
         matches!(err, Error::Transport { attempts: 3, .. }),
         "{err:?}"
@@ -394,7 +409,11 @@ async fn a_server_that_never_answers_times_out() {
         .with_timeout(Duration::from_millis(300))
         .build()
         .expect("client");
-    let err = client.list_op_logs().send().await.expect_err("too slow");
+    let err = client
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect_err("too slow");
     let Error::Transport {
         source,
         attempts: 1,
@@ -434,7 +453,7 @@ async fn truncated_non_json_and_wrong_typed_bodies_are_decode_errors_with_a_path
             .mount(&server)
             .await;
         let err = client(&server, RetryPolicy::disabled())
-            .list_op_logs()
+            .list_op_logs(ListFilters::default())
             .send()
             .await
             .expect_err(&body);
@@ -465,7 +484,7 @@ async fn paging_empty_first_page() {
         .mount(&server)
         .await;
     let all = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .collect_all()
         .await
         .expect("all");
@@ -484,7 +503,7 @@ async fn paging_total_an_exact_multiple_of_the_page_size() {
         .mount(&server)
         .await;
     let all = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(3)
         .collect_all()
         .await
@@ -527,7 +546,7 @@ async fn paging_stops_on_a_short_page_and_ignores_count() {
             .await;
     }
     let all = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(2)
         .collect_all()
         .await
@@ -550,7 +569,7 @@ async fn paging_when_the_server_returns_fewer_than_asked() {
         .mount(&server)
         .await;
     let all = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(5)
         .collect_all()
         .await
@@ -578,7 +597,7 @@ async fn a_page_that_fails_then_succeeds_on_retry_repeats_nothing() {
         .await;
     let (policy, slept) = recorded(2);
     let all = client(&server, policy)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(2)
         .collect_all()
         .await
@@ -609,7 +628,7 @@ async fn a_page_that_keeps_failing_ends_the_stream_with_how_far_it_got() {
         .mount(&server)
         .await;
     let items: Vec<_> = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(2)
         .stream()
         .collect()
@@ -625,7 +644,7 @@ async fn a_page_that_keeps_failing_ends_the_stream_with_how_far_it_got() {
         other => panic!("{other:?}"),
     }
     let err = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(2)
         .collect_all()
         .await
@@ -649,7 +668,7 @@ async fn the_stream_is_lazy_one_page_at_a_time() {
         .mount(&server)
         .await;
     let client = client(&server, RetryPolicy::disabled());
-    let mut stream = Box::pin(client.list_op_logs().stream());
+    let mut stream = Box::pin(client.list_op_logs(ListFilters::default()).stream());
     for _ in 0..1000 {
         stream.next().await.expect("item").expect("ok");
     }
@@ -699,7 +718,7 @@ async fn tolerant_reading_of_a_real_world_page() {
         .mount(&server)
         .await;
     let page = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect("tolerated");
@@ -745,7 +764,11 @@ async fn secrets_never_appear_in_debug_or_errors() {
         .with_token(TOKEN)
         .with_retry(RetryPolicy::disabled());
     let client = builder.clone().build().expect("client");
-    let err = client.list_op_logs().send().await.expect_err("401");
+    let err = client
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect_err("401");
     for text in [
         format!("{builder:?}"),
         format!("{client:?}"),
@@ -818,9 +841,11 @@ async fn access_key_signing_signs_every_attempt_and_sends_no_token() {
         assert!(!shown.contains(secret), "{shown}");
     }
     let page = client
-        .list_op_logs()
-        .operation_type(OperationTypeFilter::Backup)
-        .resource_name("ECS one+two")
+        .list_op_logs(
+            ListFilters::default()
+                .with_operation_type(OperationTypeFilter::Backup)
+                .with_resource_name("ECS one+two"),
+        )
         .limit(5)
         .send()
         .await
@@ -898,7 +923,11 @@ async fn redirects_are_not_followed_so_credentials_never_reach_another_origin() 
             .build()
             .expect("client");
         for client in [token, signed] {
-            let error = client.list_op_logs().send().await.expect_err("a redirect");
+            let error = client
+                .list_op_logs(ListFilters::default())
+                .send()
+                .await
+                .expect_err("a redirect");
             match &error {
                 Error::Redirect {
                     status: got,
@@ -913,7 +942,7 @@ async fn redirects_are_not_followed_so_credentials_never_reach_another_origin() 
             assert!(!error.is_retryable());
             assert!(error.to_string().contains("not followed"), "{error}");
             let error = client
-                .list_op_logs()
+                .list_op_logs(ListFilters::default())
                 .collect_all()
                 .await
                 .expect_err("a redirect ends a stream too");
@@ -965,7 +994,7 @@ async fn a_huge_retry_after_returns_the_error_instead_of_overflowing() {
         .await;
     let (policy, slept) = recorded(3);
     let error = client(&server, policy)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("the server asks for more than the budget");
@@ -1022,19 +1051,19 @@ async fn a_body_over_the_limit_fails_by_its_content_length_and_one_at_the_limit_
         .await;
     let limit = body.len() as u64;
     let page = capped(&server.uri(), limit)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect("a body exactly at the limit");
     assert_eq!(page.operation_logs.len(), 3);
     let error = capped(&server.uri(), limit - 1)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("one byte over");
     assert_too_large(&error, limit - 1, 200);
     let error = capped(&server.uri(), limit - 1)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .collect_all()
         .await
         .expect_err("in a stream too");
@@ -1054,7 +1083,7 @@ async fn an_endless_body_is_cut_off_at_the_limit_whatever_its_framing() {
     ] {
         let url = endless_body_server(status, framing).await;
         let error = capped(&url, 1024 * 1024)
-            .list_op_logs()
+            .list_op_logs(ListFilters::default())
             .send()
             .await
             .expect_err("endless");
@@ -1063,7 +1092,7 @@ async fn an_endless_body_is_cut_off_at_the_limit_whatever_its_framing() {
     // A length that lies low: the client reads what it declared and stops there.
     let url = endless_body_server(200, Framing::LyingLength).await;
     let error = capped(&url, 1024 * 1024)
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("100 bytes of an unfinished page");
@@ -1089,7 +1118,7 @@ async fn paging_that_does_not_advance_ends_with_a_clear_error() {
         .mount(&server)
         .await;
     let items: Vec<_> = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .limit(3)
         .stream()
         .collect()
@@ -1124,7 +1153,7 @@ async fn paging_ends_where_the_offset_cannot_go_further() {
         .await;
     let start = i32::MAX as u32 - 2;
     let items: Vec<_> = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .offset(start)
         .limit(3)
         .stream()
@@ -1144,7 +1173,7 @@ async fn paging_ends_where_the_offset_cannot_go_further() {
         items[3]
     );
     let error = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .offset(i32::MAX as u32 + 1)
         .send()
         .await
@@ -1164,7 +1193,7 @@ async fn server_text_in_an_error_is_escaped_when_shown_and_exact_when_read() {
         .mount(&server)
         .await;
     let error = client(&server, RetryPolicy::disabled())
-        .list_op_logs()
+        .list_op_logs(ListFilters::default())
         .send()
         .await
         .expect_err("400");
@@ -1179,8 +1208,99 @@ async fn server_text_in_an_error_is_escaped_when_shown_and_exact_when_read() {
     );
     assert!(shown.contains(r"BackupService.9900\x1b]0;t\x07"), "{shown}");
     assert!(shown.contains(r"(request_id r\r1)"), "{shown}");
-    match error.vendor() {
-        Some(VendorError::Cbr(body)) => assert_eq!(body.message(), Some(message)),
-        other => panic!("{other:?}"),
+    match error.vendor_body::<ErrorBody>() {
+        Some(body) => assert_eq!(body.message(), Some(message)),
+        None => panic!("{error:?}"),
     }
+}
+
+/// An error and its causes as `anyhow`'s `{:#}` prints them: each `source()` after a `": "`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
+/// Each message says its part once: no cause's text is repeated by the message above it.
+#[tokio::test]
+async fn error_chains_read_once() {
+    // Transport: a port nothing listens on (bound, then released).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = closed.local_addr().expect("address");
+    drop(closed);
+    let transport = Client::builder(format!("http://{address}"), "proj")
+        .with_token(TOKEN)
+        .with_retry(RetryPolicy::disabled())
+        .build()
+        .expect("client")
+        .list_op_logs(ListFilters::default())
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(transport, Error::Transport { .. }),
+        "{transport:?}"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"count": 1, "operation_logs": [{"id": 5}]}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::query_param("offset", "7"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error_code": "BackupService.6302", "error_msg": "Invalid offset.", "request_id": "r-1"
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server, RetryPolicy::disabled());
+    let decode = client
+        .list_op_logs(ListFilters::default())
+        .offset(0)
+        .send()
+        .await
+        .expect_err("decode");
+    assert!(matches!(decode, Error::Decode { .. }), "{decode:?}");
+    let vendor = Box::pin(
+        client
+            .list_op_logs(ListFilters::default())
+            .offset(7)
+            .stream(),
+    )
+    .next()
+    .await
+    .expect("an item")
+    .expect_err("vendor");
+    assert!(matches!(vendor, Error::Page { .. }), "{vendor:?}");
+
+    let mut shown = String::new();
+    for (what, error) in [
+        ("transport", &transport),
+        ("decode", &decode),
+        ("vendor, on a page", &vendor),
+    ] {
+        let text = chain(error);
+        // Every link of the chain adds text of its own.
+        let mut link: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(this) = link {
+            if let Some(cause) = this.source() {
+                let cause = cause.to_string();
+                assert!(!this.to_string().contains(&cause), "{what}: {text}");
+            }
+            link = this.source();
+        }
+        shown.push_str(&format!("{what}:\n{text}\n\n"));
+    }
+    let shown = shown.replace(&address.to_string(), "[closed port]");
+    crate::support::settings().bind(|| insta::assert_snapshot!("client_error_chains", shown));
 }

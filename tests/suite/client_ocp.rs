@@ -5,9 +5,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backup_task_api::common::retry::RetryPolicy;
+use backup_task_api::client::RetryPolicy;
 use backup_task_api::ocp::signer::{self, SigningInput};
-use backup_task_api::ocp::{BackupMode, Client, ErrorCode, LogBackupTaskStatusFilter, TaskStatus};
+use backup_task_api::ocp::{
+    BackupMode, Client, ErrorCode, ErrorResponse, ListFilters, LogBackupTaskStatusFilter,
+    TaskStatus,
+};
 use backup_task_api::{Error, VendorError};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
@@ -72,25 +75,29 @@ async fn every_filter_goes_out_exactly_with_basic_auth() {
         .await;
     let client = basic(&server, RetryPolicy::disabled());
     client
-        .list_log_backup_tasks(1000005, 1000012)
+        .list_log_backup_tasks(1000005, 1000012, ListFilters::default())
         .send()
         .await
         .expect("bare");
     client
-        .list_log_backup_tasks(1000005, 1000012)
-        .start_time(
-            Utc.with_ymd_and_hms(2024, 8, 6, 0, 0, 0)
-                .single()
-                .expect("time"),
+        .list_log_backup_tasks(
+            1000005,
+            1000012,
+            ListFilters::default()
+                .with_start_time(
+                    Utc.with_ymd_and_hms(2024, 8, 6, 0, 0, 0)
+                        .single()
+                        .expect("time"),
+                )
+                .with_end_time(
+                    Utc.with_ymd_and_hms(2024, 8, 7, 0, 0, 0)
+                        .single()
+                        .expect("time"),
+                )
+                .with_status(LogBackupTaskStatusFilter::Starting)
+                .with_status(LogBackupTaskStatusFilter::Inprogress)
+                .with_status(LogBackupTaskStatusFilter::Starting),
         )
-        .end_time(
-            Utc.with_ymd_and_hms(2024, 8, 7, 0, 0, 0)
-                .single()
-                .expect("time"),
-        )
-        .status(LogBackupTaskStatusFilter::Starting)
-        .status(LogBackupTaskStatusFilter::Inprogress)
-        .status(LogBackupTaskStatusFilter::Starting)
         .page(2)
         .size(10)
         .send()
@@ -135,9 +142,13 @@ async fn ak_sk_requests_carry_a_signature_the_server_can_recompute() {
         .build()
         .expect("client");
     client
-        .list_log_backup_tasks(1000005, 1000012)
-        .status(LogBackupTaskStatusFilter::Failed)
-        .status(LogBackupTaskStatusFilter::Stopped)
+        .list_log_backup_tasks(
+            1000005,
+            1000012,
+            ListFilters::default()
+                .with_status(LogBackupTaskStatusFilter::Failed)
+                .with_status(LogBackupTaskStatusFilter::Stopped),
+        )
         .size(5)
         .send()
         .await
@@ -188,12 +199,12 @@ async fn an_error_envelope_is_parsed_with_integer_or_string_codes() {
             .mount(&server)
             .await;
         let err = basic(&server, RetryPolicy::disabled())
-            .list_log_backup_tasks(1, 2)
+            .list_log_backup_tasks(1, 2, ListFilters::default())
             .send()
             .await
             .expect_err("error");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
-        let Some(VendorError::Ocp(envelope)) = err.vendor() else {
+        let Some(envelope) = err.vendor_body::<ErrorResponse>() else {
             panic!("{err:?}")
         };
         assert_eq!(envelope.error.code, code);
@@ -209,20 +220,19 @@ async fn a_200_whose_envelope_says_unsuccessful_is_an_error() {
         .mount(&server)
         .await;
     let err = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect_err("unsuccessful");
-    let Error::Unsuccessful {
-        status,
-        body: VendorError::Ocp(envelope),
-    } = &err
-    else {
+    let Error::Unsuccessful { status, body } = &err else {
+        panic!("{err:?}")
+    };
+    let Some(envelope) = body.downcast_ref::<ErrorResponse>() else {
         panic!("{err:?}")
     };
     assert_eq!(status.as_u16(), 200);
     assert_eq!(envelope.error.message, "backup service unavailable");
-    assert!(err.to_string().contains("successful: false"), "{err}");
+    assert!(err.to_string().contains("did not succeed"), "{err}");
 }
 
 #[tokio::test]
@@ -246,7 +256,7 @@ async fn throttling_honours_ratelimit_reset() {
         .await;
     let (policy, slept) = recorded(3);
     let page = basic(&server, policy)
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect("third attempt");
@@ -277,7 +287,7 @@ async fn signed_retries_are_signed_again() {
         .build()
         .expect("client");
     client
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect("retried");
@@ -302,7 +312,7 @@ async fn paging_by_page_and_size_stops_at_total_pages() {
         .mount(&server)
         .await;
     let all = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .size(3)
         .collect_all()
         .await
@@ -332,7 +342,7 @@ async fn paging_empty_and_short_pages() {
         .mount(&server)
         .await;
     let none = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .collect_all()
         .await
         .expect("empty");
@@ -346,7 +356,7 @@ async fn paging_empty_and_short_pages() {
         .mount(&server)
         .await;
     let short = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .size(10)
         .collect_all()
         .await
@@ -370,7 +380,7 @@ async fn a_failed_page_ends_the_stream_with_how_far_it_got() {
         .mount(&server)
         .await;
     let items: Vec<_> = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .size(2)
         .stream()
         .collect()
@@ -402,13 +412,13 @@ async fn bad_arguments_and_credentials_are_clear_errors() {
     let client = basic(&server, RetryPolicy::disabled());
     for err in [
         client
-            .list_log_backup_tasks(1, 2)
+            .list_log_backup_tasks(1, 2, ListFilters::default())
             .page(0)
             .send()
             .await
             .expect_err("page 0"),
         client
-            .list_log_backup_tasks(1, 2)
+            .list_log_backup_tasks(1, 2, ListFilters::default())
             .size(0)
             .send()
             .await
@@ -443,7 +453,7 @@ async fn tolerant_reading_of_real_world_tasks() {
         .mount(&server)
         .await;
     let page = basic(&server, RetryPolicy::disabled())
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect("tolerated");
@@ -483,7 +493,7 @@ async fn secrets_never_appear_in_debug_or_errors() {
     for builder in [basic_builder, signed_builder] {
         let client = builder.clone().build().expect("client");
         let err = client
-            .list_log_backup_tasks(1, 2)
+            .list_log_backup_tasks(1, 2, ListFilters::default())
             .send()
             .await
             .expect_err("401");
@@ -529,7 +539,7 @@ async fn redirects_are_not_followed_so_credentials_never_reach_another_origin() 
         .expect("client");
     for client in [basic(&server, RetryPolicy::disabled()), signed] {
         let error = client
-            .list_log_backup_tasks(1000005, 1000012)
+            .list_log_backup_tasks(1000005, 1000012, ListFilters::default())
             .send()
             .await
             .expect_err("a redirect");
@@ -575,7 +585,7 @@ async fn a_huge_ratelimit_reset_returns_the_error_instead_of_overflowing() {
         .await;
     let (policy, slept) = recorded(3);
     let error = basic(&server, policy)
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect_err("the server asks for more than the budget");
@@ -597,7 +607,7 @@ async fn an_endless_body_is_cut_off_at_the_limit() {
         .with_max_body_bytes(256 * 1024)
         .build()
         .expect("client")
-        .list_log_backup_tasks(1, 2)
+        .list_log_backup_tasks(1, 2, ListFilters::default())
         .send()
         .await
         .expect_err("endless");
@@ -636,7 +646,7 @@ async fn paging_that_does_not_advance_ends_with_a_clear_error() {
             .mount(&server)
             .await;
         let items: Vec<_> = basic(&server, RetryPolicy::disabled())
-            .list_log_backup_tasks(1, 2)
+            .list_log_backup_tasks(1, 2, ListFilters::default())
             .size(2)
             .stream()
             .collect()

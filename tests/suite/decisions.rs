@@ -554,7 +554,7 @@ fn raw_records_keep_what_the_typed_records_drop() {
     let raw: Value = serde_json::from_str(raw[0].get()).expect("JSON");
     assert_eq!(raw, cbr_page["operation_logs"][0]);
     // Paired with the typed records of the same page, as `list --format json|ndjson` writes them.
-    let page = backup_task_api::common::Page {
+    let page = backup_task_api::client::Page {
         number: 1,
         value: backup_task_api::common::reader::decode::<cbr::ListOpLogsResponse>(&body)
             .expect("decodes"),
@@ -570,7 +570,7 @@ fn raw_records_keep_what_the_typed_records_drop() {
     let typed_text = serde_json::to_string(pairs_of_page[0].0).expect("ser");
     assert!(!typed_text.contains("zone"), "the typed record drops it");
     // A body whose records do not match the typed ones is refused, not paired wrongly.
-    let mismatched = backup_task_api::common::Page {
+    let mismatched = backup_task_api::client::Page {
         body: bytes_of(&json!({"operation_logs": []})),
         ..page
     };

@@ -7,7 +7,10 @@ fn generated_cbr_client() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "generated_cbr",
-            include_str!(concat!(env!("OUT_DIR"), "/cbr.rs"))
+            concat!(
+                include_str!(concat!(env!("OUT_DIR"), "/cbr_types.rs")),
+                include_str!(concat!(env!("OUT_DIR"), "/cbr_client.rs"))
+            )
         )
     });
 }
@@ -17,7 +20,10 @@ fn generated_ocp_client() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "generated_ocp",
-            include_str!(concat!(env!("OUT_DIR"), "/ocp.rs"))
+            concat!(
+                include_str!(concat!(env!("OUT_DIR"), "/ocp_types.rs")),
+                include_str!(concat!(env!("OUT_DIR"), "/ocp_client.rs"))
+            )
         )
     });
 }

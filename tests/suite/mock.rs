@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use backup_task_api::client::RetryPolicy;
 use backup_task_api::common::Secret;
-use backup_task_api::common::retry::RetryPolicy;
 use backup_task_api::contract::{Api, Contract, Target, Verdict};
 use backup_task_api::mock::{self, Fault, MockConfig, OCP_CLUSTER_ID, OCP_TENANT_ID, RunningMock};
 use backup_task_api::ocp::signer::{self, SigningInput};
@@ -231,11 +231,14 @@ async fn both_clients_list_every_record_exactly_once() {
 async fn cbr_filters_select_exactly_the_matching_records() {
     let server = start(config(300)).await;
     let client = cbr_client(&server);
-    let all = client.list_op_logs().collect_all().await.expect("all");
+    let all = client
+        .list_op_logs(cbr::ListFilters::default())
+        .collect_all()
+        .await
+        .expect("all");
     assert_eq!(all.len(), 301);
     let failed = client
-        .list_op_logs()
-        .status(cbr::TaskStatusFilter::Failed)
+        .list_op_logs(cbr::ListFilters::default().with_status(cbr::TaskStatusFilter::Failed))
         .collect_all()
         .await
         .expect("failed");
@@ -247,8 +250,9 @@ async fn cbr_filters_select_exactly_the_matching_records() {
     );
     assert!(!failed.is_empty());
     let copies = client
-        .list_op_logs()
-        .operation_type(cbr::OperationTypeFilter::Copy)
+        .list_op_logs(
+            cbr::ListFilters::default().with_operation_type(cbr::OperationTypeFilter::Copy),
+        )
         .collect_all()
         .await
         .expect("copies");
@@ -267,9 +271,11 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .single()
         .expect("time");
     let window = client
-        .list_op_logs()
-        .start_time(from)
-        .end_time(to)
+        .list_op_logs(
+            cbr::ListFilters::default()
+                .with_start_time(from)
+                .with_end_time(to),
+        )
         .collect_all()
         .await
         .expect("window");
@@ -284,8 +290,7 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .find_map(|l| l.vault_name.clone())
         .expect("a vault");
     let in_vault = client
-        .list_op_logs()
-        .vault_name(vault.clone())
+        .list_op_logs(cbr::ListFilters::default().with_vault_name(vault.clone()))
         .collect_all()
         .await
         .expect("vault");
@@ -300,8 +305,7 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .find_map(|l| l.extra_info.as_ref()?.resource.as_ref()?.id.clone())
         .expect("a resource");
     let on_resource = client
-        .list_op_logs()
-        .resource_id(resource)
+        .list_op_logs(cbr::ListFilters::default().with_resource_id(resource))
         .collect_all()
         .await
         .expect("resource");
@@ -311,8 +315,7 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .find_map(|l| l.extra_info.as_ref()?.resource.as_ref()?.name.clone())
         .expect("a name");
     let by_name = client
-        .list_op_logs()
-        .resource_name(named.clone())
+        .list_op_logs(cbr::ListFilters::default().with_resource_name(named.clone()))
         .collect_all()
         .await
         .expect("by name");
@@ -332,8 +335,7 @@ async fn cbr_filters_select_exactly_the_matching_records() {
         .find_map(|l| l.vault_id.clone())
         .expect("a vault id");
     let by_vault_id = client
-        .list_op_logs()
-        .vault_id(vault_id.clone())
+        .list_op_logs(cbr::ListFilters::default().with_vault_id(vault_id.clone()))
         .collect_all()
         .await
         .expect("by vault id");
@@ -345,15 +347,15 @@ async fn cbr_filters_select_exactly_the_matching_records() {
     );
     // The mock's records carry no enterprise project: the filter is accepted and narrows nothing.
     let eps = client
-        .list_op_logs()
-        .enterprise_project_id("all_granted_eps")
+        .list_op_logs(cbr::ListFilters::default().with_enterprise_project_id("all_granted_eps"))
         .collect_all()
         .await
         .expect("eps");
     assert_eq!(eps.len(), all.len());
     let provider = client
-        .list_op_logs()
-        .provider_id("d1603440-187d-4516-af25-121250c7cc97")
+        .list_op_logs(
+            cbr::ListFilters::default().with_provider_id("d1603440-187d-4516-af25-121250c7cc97"),
+        )
         .collect_all()
         .await
         .expect("disks");
@@ -363,7 +365,7 @@ async fn cbr_filters_select_exactly_the_matching_records() {
             .all(|l| l.provider_id.as_deref() == Some("d1603440-187d-4516-af25-121250c7cc97"))
     );
     let page = client
-        .list_op_logs()
+        .list_op_logs(cbr::ListFilters::default())
         .limit(10)
         .offset(295)
         .send()
@@ -381,16 +383,20 @@ async fn ocp_filters_select_exactly_the_matching_tasks() {
     let server = start(config(90)).await;
     let client = ocp_client(&server);
     let all = client
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
         .size(25)
         .collect_all()
         .await
         .expect("all");
     assert_eq!(all.len(), 91);
     let in_progress = client
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
-        .status(ocp::LogBackupTaskStatusFilter::Inprogress)
-        .status(ocp::LogBackupTaskStatusFilter::Failed)
+        .list_log_backup_tasks(
+            OCP_CLUSTER_ID,
+            OCP_TENANT_ID,
+            ocp::ListFilters::default()
+                .with_status(ocp::LogBackupTaskStatusFilter::Inprogress)
+                .with_status(ocp::LogBackupTaskStatusFilter::Failed),
+        )
         .collect_all()
         .await
         .expect("filtered");
@@ -411,9 +417,13 @@ async fn ocp_filters_select_exactly_the_matching_tasks() {
         .single()
         .expect("time");
     let window = client
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
-        .start_time(from)
-        .end_time(to)
+        .list_log_backup_tasks(
+            OCP_CLUSTER_ID,
+            OCP_TENANT_ID,
+            ocp::ListFilters::default()
+                .with_start_time(from)
+                .with_end_time(to),
+        )
         .collect_all()
         .await
         .expect("window");
@@ -425,7 +435,7 @@ async fn ocp_filters_select_exactly_the_matching_tasks() {
     assert!(expected > 0);
     assert_eq!(window.len(), expected);
     let page = client
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
         .page(4)
         .size(25)
         .send()
@@ -448,7 +458,7 @@ async fn ocp_auth_is_enforced_with_the_clients_own_signer() {
     let server = start(config(3)).await;
     assert!(
         ocp_client(&server)
-            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
             .send()
             .await
             .is_ok()
@@ -458,7 +468,7 @@ async fn ocp_auth_is_enforced_with_the_clients_own_signer() {
         .build()
         .expect("client");
     let err = wrong
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
         .send()
         .await
         .expect_err("bad signature");
@@ -469,7 +479,7 @@ async fn ocp_auth_is_enforced_with_the_clients_own_signer() {
         .expect("client");
     assert!(
         basic
-            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+            .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
             .send()
             .await
             .is_ok()
@@ -520,7 +530,11 @@ async fn cbr_token_can_be_pinned() {
         .with_token("wrong")
         .build()
         .expect("client");
-    let err = wrong.list_op_logs().send().await.expect_err("pinned");
+    let err = wrong
+        .list_op_logs(cbr::ListFilters::default())
+        .send()
+        .await
+        .expect_err("pinned");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(
         err.vendor()
@@ -532,7 +546,12 @@ async fn cbr_token_can_be_pinned() {
         .build()
         .expect("client");
     assert_eq!(
-        right.list_op_logs().send().await.expect("ok").count,
+        right
+            .list_op_logs(cbr::ListFilters::default())
+            .send()
+            .await
+            .expect("ok")
+            .count,
         Some(3)
     );
     server.stop().await.expect("stops");
@@ -557,7 +576,7 @@ async fn clients_retry_through_injected_throttling_and_outages() {
         .build()
         .expect("client");
     let logs = client
-        .list_op_logs()
+        .list_op_logs(cbr::ListFilters::default())
         .limit(50)
         .collect_all()
         .await
@@ -570,7 +589,7 @@ async fn clients_retry_through_injected_throttling_and_outages() {
         .build()
         .expect("client");
     let tasks = ocp
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
         .size(50)
         .collect_all()
         .await
@@ -625,7 +644,11 @@ async fn truncated_and_non_json_bodies_are_reported_not_decoded() {
         .with_token("t")
         .build()
         .expect("client");
-    let err = client.list_op_logs().send().await.expect_err("truncated");
+    let err = client
+        .list_op_logs(cbr::ListFilters::default())
+        .send()
+        .await
+        .expect_err("truncated");
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     let html = start(MockConfig {
         fault_rate: 1.0,
@@ -638,7 +661,7 @@ async fn truncated_and_non_json_bodies_are_reported_not_decoded() {
         .build()
         .expect("client");
     let err = client
-        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID)
+        .list_log_backup_tasks(OCP_CLUSTER_ID, OCP_TENANT_ID, ocp::ListFilters::default())
         .send()
         .await
         .expect_err("html");
@@ -707,13 +730,13 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
         .build()
         .expect("client");
     let all = signed
-        .list_op_logs()
+        .list_op_logs(cbr::ListFilters::default())
         .limit(7)
         .collect_all()
         .await
         .expect("every page, signed");
     let by_token = cbr_client(&server)
-        .list_op_logs()
+        .list_op_logs(cbr::ListFilters::default())
         .collect_all()
         .await
         .expect("tokens still work");
@@ -725,7 +748,11 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
             .with_access_key(ak, sk)
             .build()
             .expect("client");
-        let err = client.list_op_logs().send().await.expect_err("refused");
+        let err = client
+            .list_op_logs(cbr::ListFilters::default())
+            .send()
+            .await
+            .expect_err("refused");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err}");
         assert!(err.to_string().contains("APIGW.0301"), "{err}");
     }
@@ -780,7 +807,7 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
         .with_access_key(AK, SK)
         .build()
         .expect("client")
-        .list_op_logs()
+        .list_op_logs(cbr::ListFilters::default())
         .send()
         .await
         .expect_err("no keys configured");

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use backup_task_api::common::retry::RetryPolicy;
+use backup_task_api::client::RetryPolicy;
 use backup_task_api::contract::{Api, Target};
 use backup_task_api::{cbr, ocp};
 use serde::Serialize;

@@ -11,9 +11,18 @@ use std::hash::{Hash, Hasher};
 
 use futures::Stream;
 
-use super::Page;
-use crate::Error;
-use crate::error::Stall;
+use super::{Error, Stall};
+
+/// One page of a paged listing, with the raw body it was decoded from.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// 1-based number of the page within the stream.
+    pub number: u64,
+    /// The decoded page.
+    pub value: T,
+    /// The body exactly as the server sent it.
+    pub body: bytes::Bytes,
+}
 
 /// Where the next page starts, whether the page just fetched was the last, and what identifies it.
 pub(crate) struct Step<C> {

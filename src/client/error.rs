@@ -1,22 +1,28 @@
-//! The client layer's one error type.
+//! The client layer's one error type. It names no API: a vendor's error body is parsed by the API
+//! module and handed over as a [`VendorBody`] trait object, which callers downcast to the API's type.
 
+use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::common::retry::{Exchange, RETRY_STATUSES};
-use crate::common::terminal::Escaped;
-use crate::{cbr, ocp};
+use super::retry::{Exchange, RETRY_STATUSES};
 
 /// Longest body excerpt an error carries.
 const EXCERPT_CHARS: usize = 200;
 
-/// What went wrong calling CBR or OCP.
+/// What went wrong calling an API.
 ///
-/// `Display` escapes every text that came from the server (vendor codes and messages, decode
-/// messages, body excerpts, a redirect's `Location`), with [`Escaped`] or as a quoted `{:?}`,
-/// so printing an error cannot drive a terminal; the fields keep the text exactly as it came.
+/// Each message says what this layer saw and never repeats its [`source`](std::error::Error::source)
+/// (the transport's or the JSON parser's error, or the failed page's): print the whole chain, as
+/// `anyhow`'s `{:#}` does or by walking `source()`.
+///
+/// `Display` escapes every text that came from the server (vendor codes and messages, body
+/// excerpts, a redirect's `Location`), with [`Escaped`](crate::common::terminal::Escaped) or as a
+/// quoted `{:?}`, so printing an error cannot drive a terminal; the fields keep the text exactly as
+/// it came. A source's text is its own crate's (a JSON parser's message may quote the body): escape
+/// the printed chain with [`Escaped`](crate::common::terminal::Escaped) before a terminal sees it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -25,7 +31,7 @@ pub enum Error {
     InvalidRequest(String),
 
     /// No response: connection refused or reset, DNS failure, or a timeout.
-    #[error("{} after {attempts} attempt(s): {source}", if source.is_timeout() { "timed out" } else { "transport error" })]
+    #[error("{} after {attempts} attempt(s)", if source.is_timeout() { "timed out" } else { "transport error" })]
     Transport {
         /// The underlying failure.
         #[source]
@@ -47,8 +53,9 @@ pub enum Error {
         attempts: u32,
     },
 
-    /// OCP answered with a success status but its envelope says `successful: false`.
-    #[error("HTTP {status} but the OCP envelope says successful: false: {body}")]
+    /// The API answered with a success status but its body disowns it (OCP's envelope says
+    /// `successful: false`).
+    #[error("HTTP {status} but the body says the call did not succeed: {body}")]
     Unsuccessful {
         /// The (success) status.
         status: StatusCode,
@@ -91,20 +98,21 @@ pub enum Error {
     },
 
     /// The body does not decode into the expected type.
-    #[error("{} body does not decode at {path}: {} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()), Escaped(message))]
+    #[error("{} body does not decode at {path} (body starts: {excerpt:?})", status.map(|s| s.to_string()).unwrap_or_else(|| "the".into()))]
     Decode {
         /// The status of the response, when known.
         status: Option<StatusCode>,
         /// JSON path where decoding failed (`.` for the root).
         path: String,
-        /// What was wrong there.
-        message: String,
+        /// What was wrong there, as the JSON parser says it.
+        #[source]
+        source: serde_json::Error,
         /// The start of the body.
         excerpt: String,
     },
 
     /// A page of a paged listing failed; the records before it were delivered.
-    #[error("page {page} failed after {records} record(s) were delivered: {source}")]
+    #[error("page {page} failed after {records} record(s) were delivered")]
     Page {
         /// 1-based number of the page that failed.
         page: u64,
@@ -154,6 +162,12 @@ impl Error {
         }
     }
 
+    /// The vendor's error body as the API's own type (`cbr::ErrorBody`, `ocp::ErrorResponse`),
+    /// when there is one and it is of that type.
+    pub fn vendor_body<T: VendorBody>(&self) -> Option<&T> {
+        self.vendor()?.downcast_ref()
+    }
+
     /// Decoding failed: find the JSON path where it failed by decoding `bytes` as `T` once more.
     pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         status: Option<StatusCode>,
@@ -162,15 +176,21 @@ impl Error {
         // Read as the client read it (`common::reader`), so the failure found is the same one.
         let read = crate::common::reader::integral_floats_as_integers(bytes);
         let mut deserializer = serde_json::Deserializer::from_slice(&read);
-        let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-            // It decodes now: the body is fine and the failure was elsewhere (trailing bytes).
-            Ok(_) => (".".into(), "unexpected data after the JSON value".into()),
+        let (path, source) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(e) => (e.path().to_string(), e.into_inner()),
+            // It decodes now: the body is fine and the failure was elsewhere (trailing bytes),
+            // which the parser finds when told to expect the end.
+            Ok(_) => (
+                ".".into(),
+                deserializer.end().err().unwrap_or_else(|| {
+                    serde::de::Error::custom("the body decodes when read a second time")
+                }),
+            ),
         };
         Error::Decode {
             status,
             path,
-            message,
+            source,
             excerpt: excerpt(bytes),
         }
     }
@@ -230,14 +250,19 @@ impl fmt::Display for Stall {
     }
 }
 
-/// A vendor's error body.
-#[derive(Debug, Clone, PartialEq)]
+/// A vendor's parsed error body, as the API module that parsed it hands it to [`Error`].
+///
+/// `Display` shows it in one line with every server text escaped. Implemented by each API's error
+/// type (`cbr::ErrorBody`, `ocp::ErrorResponse`); read it back with [`VendorError::downcast_ref`]
+/// or [`Error::vendor_body`].
+pub trait VendorBody: fmt::Display + fmt::Debug + Send + Sync + Any {}
+
+/// A vendor's error body, as far as it could be read.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum VendorError {
-    /// CBR's `{error_code, error_msg, request_id?}` (or `{code, message}`).
-    Cbr(Box<cbr::ErrorBody>),
-    /// OCP's error envelope.
-    Ocp(Box<ocp::ErrorResponse>),
+    /// The API's own error shape, parsed by the API module.
+    Parsed(Box<dyn VendorBody>),
     /// A body that is not the vendor's error shape (a proxy's HTML page, say).
     Unparsed {
         /// The start of the body.
@@ -245,37 +270,20 @@ pub enum VendorError {
     },
 }
 
+impl VendorError {
+    /// The parsed body as the API's own type, when it is of that type.
+    pub fn downcast_ref<T: VendorBody>(&self) -> Option<&T> {
+        match self {
+            VendorError::Parsed(body) => (body.as_ref() as &dyn Any).downcast_ref(),
+            VendorError::Unparsed { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for VendorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            VendorError::Cbr(body) => {
-                write!(
-                    f,
-                    "{}: {}",
-                    Escaped(body.code().unwrap_or("(no code)")),
-                    Escaped(body.message().unwrap_or("(no message)"))
-                )?;
-                if let Some(id) = &body.request_id {
-                    write!(f, " (request_id {})", Escaped(id))?;
-                }
-                Ok(())
-            }
-            VendorError::Ocp(envelope) => {
-                let error = &envelope.error;
-                write!(
-                    f,
-                    "{}: {}",
-                    Escaped(&error.code.to_string()),
-                    Escaped(&error.message)
-                )?;
-                if let Some(debug) = &error.debug_message {
-                    write!(f, " ({})", Escaped(debug))?;
-                }
-                if let Some(trace) = &envelope.trace_id {
-                    write!(f, " [traceId {}]", Escaped(trace))?;
-                }
-                Ok(())
-            }
+            VendorError::Parsed(body) => body.fmt(f),
             VendorError::Unparsed { excerpt } if excerpt.is_empty() => f.write_str("(empty body)"),
             // `{:?}` escapes every control (C0, C1, bidi) already.
             VendorError::Unparsed { excerpt } => write!(f, "unrecognised body: {excerpt:?}"),
@@ -289,7 +297,7 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
 }
 
 /// The start of a text, for error messages.
-fn excerpt_str(text: &str) -> String {
+pub(crate) fn excerpt_str(text: &str) -> String {
     let mut cut: String = text.chars().take(EXCERPT_CHARS).collect();
     if text.chars().nth(EXCERPT_CHARS).is_some() {
         cut.push_str("...");

@@ -16,41 +16,41 @@ pub const DEFAULT_USER_AGENT: &str = concat!("backup-task-api/", env!("CARGO_PKG
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The transport and retry setters both clients' builders have; expands inside an `impl` of a
-/// builder with `http: HttpSettings` and `retry: RetryPolicy` fields.
+/// builder with a `transport: Transport` field.
 macro_rules! transport_setters {
     () => {
         /// Time allowed for each whole request (default 30 s).
         pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.http.timeout = timeout;
+            self.transport.http.timeout = timeout;
             self
         }
 
         /// Time allowed to connect (default 10 s).
         pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.http.connect_timeout = timeout;
+            self.transport.http.connect_timeout = timeout;
             self
         }
 
         /// The `User-Agent` header.
         pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
-            self.http.user_agent = user_agent.into();
+            self.transport.http.user_agent = user_agent.into();
             self
         }
 
         /// The largest response body read, in bytes (default
-        /// [`DEFAULT_MAX_BODY_BYTES`](crate::common::http::DEFAULT_MAX_BODY_BYTES), 32 MiB). A
+        /// [`DEFAULT_MAX_BODY_BYTES`](crate::client::http::DEFAULT_MAX_BODY_BYTES), 32 MiB). A
         /// larger body fails the call with
-        /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) as soon as its `Content-Length`
+        /// [`Error::BodyTooLarge`](crate::client::Error::BodyTooLarge) as soon as its `Content-Length`
         /// or the bytes read so far pass the limit; nothing more of it is read.
         pub fn with_max_body_bytes(mut self, limit: u64) -> Self {
-            self.http.max_body_bytes = limit;
+            self.transport.http.max_body_bytes = limit;
             self
         }
 
         /// How to retry throttled and failed requests
-        /// ([`RetryPolicy::disabled`](crate::common::retry::RetryPolicy::disabled) to switch off).
-        pub fn with_retry(mut self, retry: crate::common::retry::RetryPolicy) -> Self {
-            self.retry = retry;
+        /// ([`RetryPolicy::disabled`](crate::client::retry::RetryPolicy::disabled) to switch off).
+        pub fn with_retry(mut self, retry: crate::client::retry::RetryPolicy) -> Self {
+            self.transport.retry = retry;
             self
         }
     };
@@ -90,13 +90,25 @@ pub(crate) fn sensitive_header(value: &str) -> Result<HeaderValue, String> {
     Ok(value)
 }
 
+/// Sets a request's `Authorization` (a signature), marked sensitive. A value that is not a valid
+/// header is left out, and the server then refuses the request: signing cannot report errors,
+/// and each API's builder has checked what goes into it.
+pub(crate) fn set_authorization(request: &mut reqwest::Request, value: &str) {
+    if let Ok(mut value) = HeaderValue::from_str(value) {
+        value.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
+    }
+}
+
 /// Builds the reqwest client. Installs the pure-Rust ring crypto provider for rustls once per
 /// process (a provider the application installed first wins).
 ///
 /// Redirects are never followed. reqwest strips only `Authorization` and `Cookie` when it follows
 /// one to another host, so CBR's `X-Auth-Token` and `X-Security-Token` would go wherever a
 /// `Location` pointed; neither API redirects a list call, so a 3xx is returned as it came and the
-/// clients report it as [`Error::Redirect`](crate::Error::Redirect).
+/// clients report it as [`Error::Redirect`](crate::client::Error::Redirect).
 pub(crate) fn build_client(
     settings: &HttpSettings,
     default_headers: Vec<(HeaderName, HeaderValue)>,
@@ -118,15 +130,15 @@ pub(crate) fn build_client(
 /// as text: after a `#` every paging parameter would land in the fragment and never be sent, and
 /// after a `?` the path would. User-info is refused because credentials belong in the builder's
 /// auth setters, where they are kept secret, not in a URL that errors and logs may show.
-pub(crate) fn validate_endpoint(endpoint: &str) -> Result<String, crate::Error> {
+pub(crate) fn validate_endpoint(endpoint: &str) -> Result<String, super::Error> {
     let url = reqwest::Url::parse(endpoint).map_err(|e| {
-        crate::Error::InvalidRequest(format!(
+        crate::client::Error::InvalidRequest(format!(
             "endpoint {:?} is not a URL: {e}",
             without_user_info(endpoint)
         ))
     })?;
     let refuse = |why: &str| {
-        crate::Error::InvalidRequest(format!(
+        crate::client::Error::InvalidRequest(format!(
             "endpoint {:?} {why}; give the service's base URL only, such as https://host/base",
             without_user_info(endpoint)
         ))

@@ -281,7 +281,7 @@ fn redirect_location(response: &reqwest::Response) -> Option<String> {
 /// whose `Content-Length` passes the limit is not read at all; one without (chunked, or a
 /// length that lied) is read chunk by chunk and dropped the moment the running total passes it.
 /// Either way the exchange records the limit and the generated code gets the status with an
-/// empty body, which the client maps to [`Error::BodyTooLarge`](crate::Error::BodyTooLarge).
+/// empty body, which the client maps to [`Error::BodyTooLarge`](crate::client::Error::BodyTooLarge).
 async fn read_body(
     mut response: reqwest::Response,
     limit: u64,
@@ -313,7 +313,7 @@ async fn read_body(
     }
     // The typed reader's one tolerance the models cannot hold themselves (`reader`): integral
     // floats in integer fields. The exchange keeps the body as it came.
-    let body = match super::reader::integral_floats_as_integers(&body) {
+    let body = match crate::common::reader::integral_floats_as_integers(&body) {
         std::borrow::Cow::Borrowed(_) => body,
         std::borrow::Cow::Owned(rewritten) => bytes::Bytes::from(rewritten),
     };

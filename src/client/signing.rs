@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode};
 
-use super::Secret;
+use crate::common::Secret;
 
 /// An AK/SK pair. `Debug` shows the access key only (a [`Secret`] prints redacted).
 #[derive(Clone)]

@@ -9,5 +9,6 @@ pub mod mock;
 
 pub use error::{Error, Stall, VendorError};
 pub mod ocp;
+pub mod proxy;
 pub mod publish;
 pub mod yaml;

@@ -12,6 +12,7 @@
 
 mod auth;
 pub mod data;
+pub mod replay;
 pub(crate) mod server;
 
 use std::future::Future;
@@ -31,6 +32,7 @@ use serde::Serialize;
 use serde_json::json;
 
 pub use data::{CBR_PROJECT_ID, Dataset, OCP_CLUSTER_ID, OCP_TENANT_ID};
+pub use replay::{Recording, ReplayError, serve_replay, start_replay};
 
 use crate::cbr::{self, OperationLog};
 use crate::common::{Secret, Timestamp};

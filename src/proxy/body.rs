@@ -29,15 +29,21 @@ pub(super) struct Tee<S> {
     inner: S,
     kept: BytesMut,
     limit: usize,
+    /// Bytes passed on so far, and how many the upstream announced (`Content-Length`): hyper
+    /// stops polling a body once it has written that many, so the stream's own end never comes.
+    passed: u64,
+    expected: Option<u64>,
     finish: Option<Finish>,
 }
 
 impl<S> Tee<S> {
-    pub(super) fn new(inner: S, limit: usize, finish: Finish) -> Self {
+    pub(super) fn new(inner: S, limit: usize, expected: Option<u64>, finish: Finish) -> Self {
         Tee {
             inner,
             kept: BytesMut::new(),
             limit,
+            passed: 0,
+            expected,
             finish: Some(finish),
         }
     }
@@ -73,6 +79,10 @@ where
                     )))));
                 }
                 self.kept.extend_from_slice(&chunk);
+                self.passed = self.passed.saturating_add(chunk.len() as u64);
+                if self.expected.is_some_and(|n| self.passed >= n) {
+                    self.end(Ended::Complete);
+                }
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -90,8 +100,13 @@ where
 
 impl<S> Drop for Tee<S> {
     fn drop(&mut self) {
-        // Dropped before its end: hyper gave up on the client.
-        self.end(Ended::ClientGone);
+        // Dropped with all it announced passed on (an empty body is never polled): complete.
+        // Otherwise hyper gave up on the client before the end.
+        if self.expected.is_some_and(|n| self.passed >= n) {
+            self.end(Ended::Complete);
+        } else {
+            self.end(Ended::ClientGone);
+        }
     }
 }
 
@@ -131,6 +146,7 @@ mod tests {
         let tee = Tee::new(
             stream,
             limit,
+            None,
             Box::new(move |bytes, how| {
                 *sink.lock().expect("not poisoned") = Some((bytes, how));
             }),
@@ -155,6 +171,29 @@ mod tests {
         assert_eq!(out.len(), 2, "nothing after the error");
         let seen = seen.lock().expect("not poisoned").clone();
         assert_eq!(seen, Some((Bytes::from_static(b"abcd"), Ended::OverLimit)));
+    }
+
+    #[tokio::test]
+    async fn a_body_of_the_announced_length_is_complete_at_its_last_byte() {
+        let seen: Seen = Arc::default();
+        let sink = seen.clone();
+        let stream = futures::stream::iter(
+            [b"ab".as_slice(), b"cd"].map(|c| Ok::<_, io::Error>(Bytes::from_static(c))),
+        );
+        let mut tee = Tee::new(
+            stream,
+            10,
+            Some(4),
+            Box::new(move |bytes, how| {
+                *sink.lock().expect("not poisoned") = Some((bytes, how));
+            }),
+        );
+        let _ = tee.next().await;
+        let _ = tee.next().await;
+        // What hyper does once Content-Length bytes are out: drop the body unpolled.
+        drop(tee);
+        let seen = seen.lock().expect("not poisoned").clone();
+        assert_eq!(seen, Some((Bytes::from_static(b"abcd"), Ended::Complete)));
     }
 
     #[tokio::test]

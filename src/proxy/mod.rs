@@ -477,7 +477,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             Err(_) => job(),
         }
     });
-    let tee = Tee::new(upstream.bytes_stream(), shared.limit, finish);
+    let expected = upstream.content_length();
+    let tee = Tee::new(upstream.bytes_stream(), shared.limit, expected, finish);
     let mut response = Response::new(Body::from_stream(tee));
     *response.status_mut() = status;
     *response.headers_mut() = response_headers;

@@ -70,6 +70,11 @@ enum Command {
     /// Serve both APIs locally (mock data, auth, filters, paging, fault injection) until Ctrl-C.
     /// The first line of stdout is the URL.
     Mock(cli::MockArgs),
+    /// Forward requests to a real (or mock) service, check every response against the contract,
+    /// print one line per exchange and a summary on Ctrl-C or SIGTERM, and with --record append
+    /// each exchange to a file. The first line of stdout is the URL. Exit 1 when a response broke
+    /// the contract.
+    Proxy(cli::proxy::ProxyArgs),
     /// List tasks from a real (or mock) service with the typed clients. Credentials come from the
     /// environment only. Exit 1 on a service error (its code and message are printed).
     #[command(subcommand)]
@@ -162,6 +167,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff_specs(&args),
         Command::Demo(args) => cli::demo(args),
         Command::Mock(args) => cli::mock(args),
+        Command::Proxy(args) => cli::proxy::proxy(args),
         Command::List(command) => cli::list(command),
     };
     match result {

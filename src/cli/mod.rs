@@ -16,6 +16,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt as _;
 use serde::Serialize;
 
+pub(crate) mod proxy;
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -81,6 +83,11 @@ pub struct MockArgs {
     /// is closed.
     #[arg(long, default_value_t = mock::DEFAULT_WRITE_TIMEOUT.as_secs() * 1000)]
     write_timeout_ms: u64,
+    /// Serve the exchanges recorded in FILE (by `proxy --record`) instead of mock data, matched
+    /// on method, path and query (in any order, credentials ignored); the data, auth and fault
+    /// options do not apply.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<std::path::PathBuf>,
 }
 
 /// `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to stderr.
@@ -108,6 +115,9 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
     };
     // Before binding, so a bad option is a usage error and no URL is printed.
     config.validate().context("invalid mock options")?;
+    if let Some(path) = &args.replay {
+        return replay(path, args.addr, config);
+    }
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr()?;
@@ -132,6 +142,34 @@ pub fn mock(args: MockArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
         drop(out);
         mock::serve(listener, config, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `mock --replay`: the recording is read before binding, so a bad one prints no URL.
+fn replay(
+    path: &std::path::Path,
+    addr: SocketAddr,
+    config: MockConfig,
+) -> anyhow::Result<ExitCode> {
+    let recording = mock::Recording::open(path)?;
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let mut url_out = io::stdout().lock();
+        writeln!(url_out, "http://{}", listener.local_addr()?)?;
+        url_out.flush()?;
+        drop(url_out);
+        eprintln!(
+            "replaying {} recorded exchanges from {}; Ctrl-C stops",
+            recording.len(),
+            escape(&path.display().to_string())
+        );
+        mock::serve_replay(listener, &config, recording, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;

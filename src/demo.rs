@@ -196,6 +196,7 @@ fn check_page(
                 keyword: "parse".into(),
                 message: error.to_string(),
                 schema_path: String::new(),
+                impact: contract::Impact::Breaking,
             },
         )),
     }

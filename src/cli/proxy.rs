@@ -11,11 +11,13 @@ use backup_task_api::common::terminal::escape;
 use backup_task_api::contract::Api;
 use backup_task_api::mock;
 use backup_task_api::proxy::{self, Proxy, ProxyConfig, Recorder};
-use clap::Args;
 
-/// Options of `proxy`.
-#[derive(Args)]
-pub struct ProxyArgs {
+/// Forward requests to a real (or mock) service, check every response against the contract,
+/// print one line per exchange and a summary on Ctrl-C or SIGTERM, and with --record append
+/// each exchange to a file. The first line of stdout is the URL. Exit 1 when a response broke
+/// the contract.
+#[derive(clap::Args)]
+pub struct Args {
     /// The service's base URL, http or https (such as https://cbr.cn-north-4.myhuaweicloud.com).
     #[arg(long)]
     upstream: String,
@@ -39,7 +41,7 @@ pub struct ProxyArgs {
 
 /// `proxy`: forwards to the upstream until Ctrl-C or SIGTERM; stdout is one line, the URL;
 /// stderr has one line per exchange and the summary. Exit 1 when a response broke the contract.
-pub fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = ProxyConfig {
         api: args.api,
         timeout: Duration::from_millis(args.timeout_ms),
@@ -86,11 +88,7 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
         eprintln!("{summary}");
-        Ok(if summary.invalid > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        })
+        Ok(super::exit::verdict(summary.invalid == 0))
     })
 }
 

@@ -16,10 +16,13 @@
 
 pub mod batch;
 pub mod convert;
+pub mod drift;
 pub mod exchange;
+pub mod impact;
 pub mod redact;
 pub mod repeated;
 pub mod tape;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,6 +30,8 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+
+pub use impact::{FailOn, Impact};
 
 /// JSON Schema dialect of every converted schema.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -133,6 +138,9 @@ pub struct Violation {
     /// Where in the converted schema the keyword sits (JSON pointer into the schema document);
     /// empty for `duplicateKey`, which holds whatever the schema says.
     pub schema_path: String,
+    /// Whether it breaks readers of the published types or is drift a tolerant reader survives
+    /// ([`impact`]).
+    pub impact: Impact,
 }
 
 /// What stops a check from running at all (as opposed to a payload that fails it).
@@ -474,14 +482,16 @@ impl Contract {
         target: &Target,
         instance: &Value,
     ) -> Result<Vec<Violation>, ContractError> {
-        let validator = self.validator(target)?;
-        let violations = validator
+        let compiled = self.compiled(target)?;
+        let violations = compiled
+            .value
             .iter_errors(instance)
             .map(|error| {
                 let pointer = error.instance_path().as_str().to_owned();
                 // Redacted while it is rendered, so a credential is never half-shown at the cut.
                 let message = redact::message_of_value(&error, &pointer, error.instance());
-                violation(&error, pointer, message)
+                let impact = impact::of(&error, &error.instance().as_ref(), &compiled.document);
+                violation(&error, pointer, message, impact)
             })
             .collect();
         Ok(sorted(violations))
@@ -515,12 +525,18 @@ impl Contract {
             }
             for error in fast.iter_errors(document.root()) {
                 let pointer = error.instance_path().as_str().to_owned();
-                let message = match document.node_of(error.instance()) {
-                    Some(node) => redact::message(&error, &pointer, &node)?,
+                let (message, impact) = match document.node_of(error.instance()) {
+                    Some(node) => (
+                        redact::message(&error, &pointer, &node)?,
+                        impact::of(&error, &node, &compiled.document),
+                    ),
                     // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
-                    None => redact::message_of_value(&error, &pointer, error.instance()),
+                    None => (
+                        redact::message_of_value(&error, &pointer, error.instance()),
+                        impact::of(&error, &error.instance().as_ref(), &compiled.document),
+                    ),
                 };
-                violations.push(violation(&error, pointer, message));
+                violations.push(violation(&error, pointer, message, impact));
             }
             Some(to_verdict(violations))
         });
@@ -581,12 +597,14 @@ fn violation(
     error: &jsonschema::ValidationError<'_>,
     pointer: String,
     message: String,
+    impact: Impact,
 ) -> Violation {
     Violation {
         pointer,
         keyword: error.kind().keyword().to_owned(),
         message,
         schema_path: error.schema_path().as_str().to_owned(),
+        impact,
     }
 }
 

@@ -17,7 +17,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::tape::push_escaped;
-use super::{JsonError, Violation, json_error, truncate};
+use super::{Impact, JsonError, Violation, json_error, truncate};
 
 /// The keyword of a repeated-name violation. It is no JSON Schema keyword: the rule holds for
 /// every target.
@@ -48,6 +48,9 @@ impl Repeated {
                 self.count
             )),
             schema_path: String::new(),
+            // See `impact`: serde's derived readers refuse a repeated member, and parsers
+            // disagree on which occurrence counts.
+            impact: Impact::Breaking,
         }
     }
 }

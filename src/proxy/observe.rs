@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::common::terminal::escape;
 use crate::contract::exchange::Exchange;
+use crate::contract::impact::Impact;
 use crate::contract::{Api, Contract, ContractError, JsonError, Target, Verdict, Violation};
 
 /// The path templates of the two operations, as the proxy tells the API from a path.
@@ -139,7 +140,12 @@ impl fmt::Display for Observed {
                 Ok(())
             }
             Outcome::NotJson(e) => {
-                write!(f, " 1 violation: [not JSON: {}]", escape(&e.to_string()))
+                let e = e.to_string();
+                write!(
+                    f,
+                    " 1 violation (1 breaking): [breaking not JSON: {}]",
+                    escape(&e)
+                )
             }
             Outcome::UndocumentedStatus => f.write_str(" 1 violation: [status not documented]"),
             Outcome::NotChecked(why) => write!(f, " not checked: {}", escape(why)),
@@ -163,6 +169,9 @@ pub struct Summary {
     pub invalid: u64,
     /// Contract findings over all responses ([`Outcome::violation_count`]).
     pub violations: u64,
+    /// Of those, the ones that break readers of the published types ([`Impact::Breaking`];
+    /// a body that is not JSON counts here too).
+    pub breaking: u64,
     /// Responses not checked.
     pub not_checked: u64,
     /// Exchanges the proxy answered itself (502, 413): [`Outcome::ProxyAnswered`].
@@ -185,6 +194,13 @@ impl Summary {
             other => {
                 self.invalid += 1;
                 self.violations += other.violation_count() as u64;
+                self.breaking += match other {
+                    Outcome::Violations(v) => {
+                        v.iter().filter(|v| v.impact == Impact::Breaking).count() as u64
+                    }
+                    Outcome::NotJson(_) => 1,
+                    _ => 0,
+                };
             }
         }
         if (500..600).contains(&observed.exchange.response.status)
@@ -211,11 +227,12 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} exchanges: {} valid, {} with {} violations, {} not checked, {} answered by the proxy (502, 413), {} upstream 5xx",
+            "{} exchanges: {} valid, {} with {} violations ({} breaking), {} not checked, {} answered by the proxy (502, 413), {} upstream 5xx",
             self.exchanges,
             self.valid,
             self.invalid,
             self.violations,
+            self.breaking,
             self.not_checked,
             self.proxy_answered,
             self.server_errors
@@ -275,7 +292,10 @@ mod tests {
         .to_string();
         assert!(!line.contains('\u{1b}'), "{line}");
         assert!(line.contains(" 200 1.5 ms cbr "), "{line}");
-        assert!(line.contains("violation"), "{line}");
+        assert!(
+            line.contains("violation") && line.contains("breaking"),
+            "{line}"
+        );
     }
 
     #[test]

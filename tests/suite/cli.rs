@@ -1,34 +1,10 @@
 //! The `validate` command, run as a process: output lines, exit codes, and bad input.
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use backup_task_api::contract::{self, Api};
 
-use crate::support::settings;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    // A child that exits before reading (usage errors) closes the pipe; that is not a failure here.
-    let _ = child.stdin.take().expect("piped").write_all(stdin);
-    child.wait_with_output().expect("binary finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::support::{BIN, first_line, root, run, run_with_stdin, settings, spawn, stderr, stdout};
 
 /// The CBR page's example, as a file (the "done when" check of the first issue).
 fn cbr_example_file(
@@ -46,7 +22,7 @@ fn cbr_example_file(
 fn the_page_example_is_valid_and_exits_0() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = cbr_example_file(&dir, |_| {});
-    let out = run(&["validate", "--api", "cbr", &path], b"");
+    let out = run(&["validate", "--api", "cbr", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).contains("0 invalid"), "{}", stderr(&out));
@@ -56,7 +32,7 @@ fn the_page_example_is_valid_and_exits_0() {
 fn a_wrong_status_exits_1_naming_the_pointer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = cbr_example_file(&dir, |v| v["operation_logs"][0]["status"] = 42.into());
-    let out = run(&["validate", "--api", "cbr", &path], b"");
+    let out = run(&["validate", "--api", "cbr", &path]);
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<String> = stdout(&out)
         .lines()
@@ -65,20 +41,20 @@ fn a_wrong_status_exits_1_naming_the_pointer() {
     assert_eq!(
         lines,
         [
-            "PATH: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates",
-            "PATH: /operation_logs/0/status: 42 is not of type \"string\"",
+            "PATH: breaking: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates",
+            "PATH: breaking: /operation_logs/0/status: 42 is not of type \"string\"",
         ]
     );
 }
 
 #[test]
 fn non_json_on_stdin_exits_1_with_line_and_column() {
-    let out = run(
+    let out = run_with_stdin(
         &["validate", "--api", "ocp", "-"],
         b"{\n  \"data\": nope\n}",
     );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "-:2:12: not JSON: expected ident\n");
+    assert_eq!(stdout(&out), "-:2:12: breaking: not JSON: expected ident\n");
 }
 
 #[test]
@@ -109,10 +85,7 @@ fn hostile_inputs_get_a_verdict_not_a_panic() {
     for (name, bytes, expected) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write");
-        let out = run(
-            &["validate", "--api", "cbr", path.to_str().expect("utf-8")],
-            b"",
-        );
+        let out = run(&["validate", "--api", "cbr", path.to_str().expect("utf-8")]);
         let code = if expected.is_empty() { 0 } else { 1 };
         assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
         assert!(stdout(&out).contains(expected), "{name}: {}", stdout(&out));
@@ -131,11 +104,11 @@ fn every_input_is_checked_and_any_invalid_one_fails_the_run() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"operation_logs": []}"#).expect("write");
     let bad = bad.display().to_string();
-    let out = run(&["validate", "--api", "cbr", &good, &bad], b"");
+    let out = run(&["validate", "--api", "cbr", &good, &bad]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        format!("{bad}: (root): \"count\" is a required property\n")
+        format!("{bad}: breaking: (root): \"count\" is a required property\n")
     );
     assert!(stderr(&out).contains("2 input(s) checked against cbr response 200: 1 invalid"));
 }
@@ -143,7 +116,7 @@ fn every_input_is_checked_and_any_invalid_one_fails_the_run() {
 #[test]
 fn a_component_schema_can_be_the_target() {
     let log = contract::examples(Api::Cbr).expect("spec")[0].value["operation_logs"][0].to_string();
-    let out = run(
+    let out = run_with_stdin(
         &["validate", "--api", "cbr", "--schema", "OperationLog", "-"],
         log.as_bytes(),
     );
@@ -152,28 +125,25 @@ fn a_component_schema_can_be_the_target() {
 
 #[test]
 fn usage_and_io_errors_exit_2() {
-    let missing = run(
-        &["validate", "--api", "cbr", "/definitely/not/here.json"],
-        b"",
-    );
+    let missing = run(&["validate", "--api", "cbr", "/definitely/not/here.json"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).starts_with("error: cannot read /definitely/not/here.json"));
 
-    let schema = run(
+    let schema = run_with_stdin(
         &["validate", "--api", "cbr", "--schema", "Nope", "-"],
         b"{}",
     );
     assert_eq!(schema.status.code(), Some(2));
     assert!(stderr(&schema).contains("the cbr spec has no schema Nope; known:"));
 
-    let status = run(&["validate", "--api", "ocp", "--status", "418", "-"], b"{}");
+    let status = run_with_stdin(&["validate", "--api", "ocp", "--status", "418", "-"], b"{}");
     assert_eq!(status.status.code(), Some(2));
 
-    let api = run(&["validate", "--api", "aws", "-"], b"{}");
+    let api = run_with_stdin(&["validate", "--api", "aws", "-"], b"{}");
     assert_eq!(api.status.code(), Some(2));
     assert!(stderr(&api).contains("invalid value 'aws'"));
 
-    let both = run(
+    let both = run_with_stdin(
         &[
             "validate", "--api", "cbr", "--status", "404", "--schema", "Resource", "-",
         ],
@@ -184,14 +154,14 @@ fn usage_and_io_errors_exit_2() {
 
 #[test]
 fn help_is_snapshotted() {
-    let out = run(&["validate", "--help"], b"");
+    let out = run(&["validate", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     settings().bind(|| insta::assert_snapshot!("cli_validate_help", stdout(&out)));
 }
 
 #[test]
 fn demo_lists_both_apis_through_the_mock_with_no_violations() {
-    let out = run(&["demo", "--records", "150", "--page-size", "40"], b"");
+    let out = run(&["demo", "--records", "150", "--page-size", "40"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let rows: Vec<Vec<&str>> = text
@@ -211,19 +181,14 @@ fn demo_lists_both_apis_through_the_mock_with_no_violations() {
 
 /// Starts `mock` as a process; returns it and its URL (the first line of its stdout).
 fn spawn_mock(extra: &[&str]) -> (std::process::Child, String) {
-    use std::io::BufRead as _;
-    let mut child = Command::new(BIN)
-        .args(["mock", "--addr", "127.0.0.1:0", "--records", "30"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mock starts");
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut first)
-        .expect("first line");
-    (child, first.trim().to_owned())
+    let args = [
+        &["mock", "--addr", "127.0.0.1:0", "--records", "30"][..],
+        extra,
+    ]
+    .concat();
+    let mut child = spawn(root(), &args, Stdio::null());
+    let url = first_line(&mut child);
+    (child, url)
 }
 
 #[test]
@@ -398,7 +363,7 @@ fn help_of_demo_mock_and_list_is_snapshotted() {
         ("cli_list_cbr_help", &["list", "cbr", "--help"][..]),
         ("cli_list_ocp_help", &["list", "ocp", "--help"][..]),
     ] {
-        let out = run(args, b"");
+        let out = run(args);
         assert_eq!(out.status.code(), Some(0), "{name}");
         settings().bind(|| insta::assert_snapshot!(name, stdout(&out)));
     }

@@ -16,22 +16,19 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::support::{query_number, recording, requests};
+
 const TOKEN: &str = "MIIZ-secret-token-value";
 const LOGS: &str = "/v3/proj/operation-logs";
 
 /// A retry policy whose sleeps are recorded instead of slept.
 fn recorded(retries: usize) -> (RetryPolicy, Arc<Mutex<Vec<Duration>>>) {
-    let slept = Arc::new(Mutex::new(Vec::new()));
-    let log = slept.clone();
-    let policy = RetryPolicy::default()
-        .without_jitter()
-        .with_max_retries(retries)
-        .with_min_delay(Duration::from_millis(100))
-        .with_sleep(move |d| {
-            log.lock().expect("lock").push(d);
-            async {}
-        });
-    (policy, slept)
+    recording(
+        RetryPolicy::default()
+            .without_jitter()
+            .with_max_retries(retries)
+            .with_min_delay(Duration::from_millis(100)),
+    )
 }
 
 fn client(server: &MockServer, retry: RetryPolicy) -> Client {
@@ -54,10 +51,6 @@ fn page(logs: Vec<Value>) -> Value {
     json!({"count": logs.len(), "operation_logs": logs})
 }
 
-async fn requests(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.expect("recording is on")
-}
-
 /// Serves `total` records by `offset`/`limit`, like CBR; `cap` limits what it returns per page.
 struct Dataset {
     total: usize,
@@ -66,13 +59,7 @@ struct Dataset {
 
 impl Respond for Dataset {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let get = |key: &str| {
-            request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == key)
-                .and_then(|(_, v)| v.parse::<usize>().ok())
-        };
+        let get = |key: &str| query_number(request, key);
         let offset = get("offset").unwrap_or(0);
         let limit = get("limit").unwrap_or(1000).min(self.cap);
         let logs: Vec<Value> = (offset..self.total.min(offset + limit)).map(log).collect();

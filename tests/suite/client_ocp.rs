@@ -14,21 +14,18 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::support::{query_number, recording, requests};
+
 const PASSWORD: &str = "s3cret-Passw0rd";
 const SECRET_KEY: &str = "2fc0c299cc94c6be266f2ceece765d4d";
 const TASKS: &str = "/api/v2/ob/clusters/1000005/tenants/1000012/backup/task/logBackupTasks";
 
 fn recorded(retries: usize) -> (RetryPolicy, Arc<Mutex<Vec<Duration>>>) {
-    let slept = Arc::new(Mutex::new(Vec::new()));
-    let log = slept.clone();
-    let policy = RetryPolicy::default()
-        .without_jitter()
-        .with_max_retries(retries)
-        .with_sleep(move |d| {
-            log.lock().expect("lock").push(d);
-            async {}
-        });
-    (policy, slept)
+    recording(
+        RetryPolicy::default()
+            .without_jitter()
+            .with_max_retries(retries),
+    )
 }
 
 fn basic(server: &MockServer, retry: RetryPolicy) -> Client {
@@ -51,10 +48,6 @@ fn envelope(contents: Vec<Value>, number: usize, size: usize, total: usize) -> V
     })
 }
 
-async fn requests(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.expect("recording is on")
-}
-
 /// Serves `total` tasks by 1-based `page` and `size`, like OCP.
 struct Dataset {
     total: usize,
@@ -62,13 +55,7 @@ struct Dataset {
 
 impl Respond for Dataset {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let get = |key: &str| {
-            request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == key)
-                .and_then(|(_, v)| v.parse::<usize>().ok())
-        };
+        let get = |key: &str| query_number(request, key);
         let (page, size) = (get("page").unwrap_or(1), get("size").unwrap_or(10));
         let start = (page - 1) * size;
         let contents = (start..self.total.min(start + size)).map(task).collect();
@@ -628,12 +615,7 @@ struct IgnoresPage {
 
 impl Respond for IgnoresPage {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let asked = request
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "page")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            .unwrap_or(1);
+        let asked = query_number(request, "page").unwrap_or(1);
         let first = if self.distinct { asked * 10 } else { 0 };
         let contents = (first..first + 2).map(task).collect();
         ResponseTemplate::new(200).set_body_json(envelope(contents, 1, 2, 1000))

@@ -1,5 +1,6 @@
 //! One test per row of `openapi/DISCREPANCIES.md`: each pins a decision where a reference page
-//! contradicts itself, its example, or the evidence in FACTS.md.
+//! contradicts itself, its example, or the public evidence that row names (the Huawei Cloud SDKs
+//! and Terraform provider, a newer revision of the page, oceanbase/ocp-express, OCP's samples).
 
 use backup_task_api::contract::{self, Api, Contract, Target};
 use backup_task_api::{cbr, ocp};

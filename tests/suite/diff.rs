@@ -4,27 +4,12 @@
 //! Directories named `scenario-*` pin what must not be reported, or how references are followed.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use backup_task_api::contract::Api;
 use backup_task_api::publish::diff::{self, Bump, RULES};
 use serde_json::Value;
 
-use crate::support::{fixtures_dir, settings};
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{fixtures_dir, run, settings, text};
 
 fn triples(changes: &Value) -> Vec<(String, String, String)> {
     let mut found: Vec<(String, String, String)> = changes

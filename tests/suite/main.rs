@@ -6,6 +6,7 @@ mod client_ocp;
 mod coverage;
 mod decisions;
 mod diff;
+mod drift;
 mod examples;
 mod fixtures;
 mod fuzz_regressions;

@@ -14,6 +14,8 @@ use backup_task_api::{Error, cbr, ocp};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 
+use crate::support::{finish, first_line, limited, recording, root, spawn};
+
 const AK: &str = "mock-ak";
 const SK: &str = "mock-sk-0123456789";
 
@@ -534,15 +536,7 @@ async fn cbr_token_can_be_pinned() {
 }
 
 fn recorded_retries() -> (RetryPolicy, Arc<Mutex<Vec<Duration>>>) {
-    let slept = Arc::new(Mutex::new(Vec::new()));
-    let log = slept.clone();
-    let policy = RetryPolicy::default()
-        .with_max_retries(10)
-        .with_sleep(move |d| {
-            log.lock().expect("lock").push(d);
-            async {}
-        });
-    (policy, slept)
+    recording(RetryPolicy::default().with_max_retries(10))
 }
 
 #[tokio::test]
@@ -798,8 +792,6 @@ async fn cbr_access_key_signatures_are_verified_with_the_clients_own_signer() {
 /// these tests; only a mock that never answers (or holds a connection forever) does.
 const BOUND: Duration = Duration::from_secs(20);
 
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
 /// A request line and headers without the blank line that ends them: the mock waits for more.
 fn half_request() -> String {
     format!(
@@ -992,12 +984,9 @@ fn half_sent_requests_cannot_exhaust_the_descriptors() {
     // The issue's case, scaled down: more half-sent requests than the process has descriptors.
     // Before the cap the mock accepted until `accept` failed with EMFILE, and the real request
     // timed out.
-    use std::io::BufRead as _;
-    let mut child = std::process::Command::new("sh")
-        .args([
-            "-c",
-            r#"ulimit -n 64 && exec "$0" "$@""#,
-            BIN,
+    let mut child = limited(
+        "-n 64",
+        &[
             "mock",
             "--addr",
             "127.0.0.1:0",
@@ -1007,17 +996,13 @@ fn half_sent_requests_cannot_exhaust_the_descriptors() {
             "24",
             "--header-timeout-ms",
             "200",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("mock starts");
-    let mut url = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut url)
-        .expect("URL line");
-    let addr: SocketAddr = url
-        .trim()
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("mock starts");
+    let addr: SocketAddr = first_line(&mut child)
         .trim_start_matches("http://")
         .parse()
         .expect("address");
@@ -1195,22 +1180,8 @@ async fn injected_latency_is_capped() {
 /// Runs the binary with `args`; fails the test if it is still running after [`BOUND`] (a mock
 /// that started serving instead of refusing its options).
 fn run_bounded(args: &[&str]) -> std::process::Output {
-    let mut child = std::process::Command::new(BIN)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let started = std::time::Instant::now();
-    while child.try_wait().expect("waits").is_none() {
-        if started.elapsed() > BOUND {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} is still running");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
+    let child = spawn(root(), args, std::process::Stdio::null());
+    finish(child, BOUND, &format!("{args:?}"))
 }
 
 #[test]
@@ -1389,8 +1360,9 @@ fn the_startup_banner_names_no_password_or_secret() {
     // Regression: the banner printed `Basic admin:PASSWORD`.
     use std::io::BufRead as _;
     let secrets = ["pw-9f3a61", "osk-77b1c2", "tok-51c2d3", "csk-0d4e5f"];
-    let mut child = std::process::Command::new(BIN)
-        .args([
+    let mut child = spawn(
+        root(),
+        &[
             "mock",
             "--addr",
             "127.0.0.1:0",
@@ -1408,11 +1380,9 @@ fn the_startup_banner_names_no_password_or_secret() {
             "cbr-ak",
             "--cbr-secret-key",
             secrets[3],
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("mock starts");
+        ],
+        std::process::Stdio::null(),
+    );
     let mut banner = String::new();
     let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
     while !banner.contains("Ctrl-C stops") {

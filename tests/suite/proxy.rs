@@ -215,7 +215,7 @@ fn typed_clients_through_the_proxy_list_every_record_once_and_the_recording_repl
     let summary = stderr.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(&format!(
-            "{} exchanges: {} valid, 0 with 0 violations",
+            "{} exchanges: {} valid, 0 with 0 violations (0 breaking)",
             lines.len(),
             lines.len()
         )),
@@ -304,11 +304,17 @@ fn the_mocks_faults_show_in_the_proxys_lines_and_summary() {
         line(" 429 ", 0).contains("1 violation: [status not documented]"),
         "{stderr}"
     );
-    assert!(line(" 200 ", 0).contains("[not JSON: "), "{stderr}");
-    assert!(line(" 200 ", 1).contains("[not JSON: "), "{stderr}");
+    assert!(
+        line(" 200 ", 0).contains("(1 breaking): [breaking not JSON: "),
+        "{stderr}"
+    );
+    assert!(
+        line(" 200 ", 1).contains("(1 breaking): [breaking not JSON: "),
+        "{stderr}"
+    );
     let summary = stderr.lines().last().unwrap_or_default();
     assert!(
-        summary.starts_with("4 exchanges: 0 valid, 4 with 4 violations"),
+        summary.starts_with("4 exchanges: 0 valid, 4 with 4 violations (2 breaking)"),
         "{summary}"
     );
     assert!(summary.contains("1 upstream 5xx"), "{summary}");

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use backup_task_api::contract::{self, Api, Contract, Target};
 use backup_task_api::publish::PublishError;
@@ -13,24 +12,10 @@ use backup_task_api::publish::export::{self, BASE_URI, Drift, DriftKind};
 use serde_json::Value;
 
 use crate::fixtures;
-use crate::support::{fixtures_dir, settings};
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{fixtures_dir, root, run, settings, text};
 
 fn published() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")
+    root().join("schemas")
 }
 
 /// Every published schema file, path to document.

@@ -12,7 +12,7 @@ use backup_task_api::contract::Api;
 use backup_task_api::publish::export;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+use crate::support::BIN;
 
 /// Every Markdown page of the publication, path to text: a reference and a changelog per API.
 fn pages() -> Vec<(String, String)> {

@@ -1,13 +1,21 @@
-//! Shared helpers: snapshot settings, the typed model for each target, and the round-trip diff.
+//! Shared helpers: snapshot settings, the typed model for each target, the round-trip diff, the
+//! binary run as a process, and what the client tests need of a local server (recorded retry
+//! sleeps, the requests it received, hostile servers).
 
 use std::fmt::Debug;
+use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
+use backup_task_api::common::retry::RetryPolicy;
 use backup_task_api::contract::{Api, Target};
 use backup_task_api::{cbr, ocp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wiremock::{MockServer, Request};
 
 /// Snapshots live in the top-level `snapshots/`, with sorted maps, whatever the test's module.
 pub fn settings() -> insta::Settings {
@@ -21,7 +29,102 @@ pub fn settings() -> insta::Settings {
 
 /// `tests/fixtures`, absolute.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    root().join("tests/fixtures")
+}
+
+/// The crate's root, absolute: where the binary runs unless a test names another directory, so
+/// relative arguments such as `openapi/cbr-operation-logs.yaml` resolve.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary under test, as Cargo built it for this run.
+pub const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+
+/// Starts the binary in `dir` with `args` and `stdin`, its stdout and stderr captured.
+pub fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Child {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts")
+}
+
+/// Runs the binary in `dir` (so reported paths are relative and deterministic) with `stdin` as
+/// its input, and waits for it.
+pub fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = spawn(dir, args, Stdio::piped());
+    // A child that exits before reading (usage errors) closes the pipe; that is not a failure here.
+    let _ = child.stdin.take().expect("piped").write_all(stdin);
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// Runs the binary in the crate's root with `args` and nothing on stdin, and waits for it.
+pub fn run(args: &[&str]) -> Output {
+    run_in(root(), args, b"")
+}
+
+/// Runs the binary in the crate's root with `stdin` as its input, and waits for it.
+pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    run_in(root(), args, stdin)
+}
+
+/// Output as text; lossy, so a test shows bytes that are not UTF-8 instead of failing on them.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What the run wrote to stdout, as text.
+pub fn stdout(output: &Output) -> String {
+    text(&output.stdout)
+}
+
+/// What the run wrote to stderr, as text.
+pub fn stderr(output: &Output) -> String {
+    text(&output.stderr)
+}
+
+/// Waits for `child`, killing it (by its id) if it is still running after `bound`: a guard
+/// against a test that never ends (a run that blocks forever, a mock that serves instead of
+/// refusing its options), not a measure of speed. `what` names the run in the failure.
+pub fn finish(child: Child, bound: Duration, what: &str) -> Output {
+    let pid = child.id().to_string();
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match wait.recv_timeout(bound) {
+        Ok(output) => output.expect("binary finishes"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            panic!("{what}: still running after {bound:?}, so it hung");
+        }
+    }
+}
+
+/// A command that runs the binary with `args` in a shell that first sets `ulimit {limit}` (such
+/// as `-n 64` or `-d 65536`): the binary under fewer descriptors or less memory than the tests
+/// have. The caller sets the directory, environment and standard streams.
+pub fn limited(limit: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
+        .arg(BIN)
+        .args(args);
+    command
+}
+
+/// The first line `child` writes to stdout, trimmed: `mock` prints its URL there first.
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("first line");
+    line.trim().to_owned()
 }
 
 /// What a typed decode gave: the `Debug` text of the value and its re-serialisation.
@@ -123,6 +226,35 @@ fn walk(input: &Value, output: &Value, path: String, result: &mut RoundTrip) {
         (a, b) if a == b => {}
         (a, b) => result.mismatches.push(format!("{path}: {a} became {b}")),
     }
+}
+
+/// The sleeps a [`RetryPolicy`] asked for, in order.
+pub type Slept = Arc<Mutex<Vec<Duration>>>;
+
+/// `policy` with its sleeps recorded instead of slept, so a test sees every delay and waits for
+/// none.
+pub fn recording(policy: RetryPolicy) -> (RetryPolicy, Slept) {
+    let slept = Slept::default();
+    let log = slept.clone();
+    let policy = policy.with_sleep(move |d| {
+        log.lock().expect("lock").push(d);
+        async {}
+    });
+    (policy, slept)
+}
+
+/// Every request `server` has received so far.
+pub async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording is on")
+}
+
+/// The query parameter `key` of `request` as a number; `None` when it is absent or is not one.
+pub fn query_number(request: &Request, key: &str) -> Option<usize> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 /// How [`endless_body_server`] frames its body.

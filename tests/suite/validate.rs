@@ -11,24 +11,7 @@ use std::time::{Duration, Instant};
 use backup_task_api::contract::{self, Api};
 use serde_json::{Value, json};
 
-use crate::support::settings;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
-/// Runs the binary in `dir` (so reported paths are relative and deterministic).
-fn run(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    // A child that exits before reading (usage errors) closes the pipe; that is not a failure here.
-    let _ = child.stdin.take().expect("piped").write_all(stdin);
-    child.wait_with_output().expect("binary finishes")
-}
+use crate::support::{self, limited, run_in, settings, spawn};
 
 /// Output as text, with the temporary directory (should it appear) replaced by `[TMP]`.
 fn text(bytes: &[u8], dir: &Path) -> String {
@@ -71,25 +54,25 @@ fn corpus() -> tempfile::TempDir {
 #[test]
 fn directories_are_searched_for_json_and_the_output_is_sorted() {
     let dir = corpus();
-    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout, dir.path()),
-        "pages/nested/bad.json: /limit: 0 is less than the minimum of 1\n\
-         pages/nested/bad.json: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates\n\
-         pages/nested/bad.json: /operation_logs/0/status: 42 is not of type \"string\"\n\
-         pages/nested/broken.json:2:13: not JSON: expected ident\n"
+        "pages/nested/bad.json: strict-readers: /limit: 0 is less than the minimum of 1\n\
+         pages/nested/bad.json: breaking: /operation_logs/0/status: 42 is not one of \"success\", \"skipped\" or 4 other candidates\n\
+         pages/nested/bad.json: breaking: /operation_logs/0/status: 42 is not of type \"string\"\n\
+         pages/nested/broken.json:2:13: breaking: not JSON: expected ident\n"
     );
     assert_eq!(
         text(&out.stderr, dir.path()),
-        "3 input(s) checked against cbr response 200: 2 invalid, 4 violation(s)\n"
+        "3 input(s) checked against cbr response 200: 2 invalid, 4 violation(s) (3 breaking)\n"
     );
 }
 
 #[test]
 fn ndjson_reports_line_numbers_and_skips_blank_lines() {
     let dir = corpus();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "traffic.ndjson"],
         b"",
@@ -97,15 +80,15 @@ fn ndjson_reports_line_numbers_and_skips_blank_lines() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout, dir.path()),
-        "traffic.ndjson:3: (root): \"operation_logs\" is a required property\n\
-         traffic.ndjson:5:2: not JSON: key must be a string\n"
+        "traffic.ndjson:3: breaking: (root): \"operation_logs\" is a required property\n\
+         traffic.ndjson:5:2: breaking: not JSON: key must be a string\n"
     );
     assert!(
         text(&out.stderr, dir.path()).starts_with("3 input(s) checked"),
         "{}",
         text(&out.stderr, dir.path())
     );
-    let stdin = run(
+    let stdin = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "-"],
         b"\n{\"count\": 0, \"operation_logs\": []}\n\n",
@@ -121,7 +104,7 @@ fn ndjson_reports_line_numbers_and_skips_blank_lines() {
 #[test]
 fn json_output_is_snapshotted() {
     let dir = corpus();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "pages"],
         b"",
@@ -130,7 +113,7 @@ fn json_output_is_snapshotted() {
     let value: Value = serde_json::from_str(&text(&out.stdout, dir.path())).expect("JSON out");
     settings().bind(|| insta::assert_json_snapshot!("validate_json_pages", value));
 
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &[
             "validate",
@@ -154,7 +137,7 @@ fn junit_output_is_snapshotted_and_escapes_xml() {
     let mut page = page();
     page["operation_logs"][0]["status"] = json!("<b>&\"done\"</b>");
     write(dir.path(), "pages/xml.json", page.to_string());
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "junit", "pages"],
         b"",
@@ -175,20 +158,20 @@ fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
         dir.path().join("pages/dangling.json"),
     )
     .expect("symlink");
-    let out = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr, dir.path());
     assert_eq!(
         stderr,
         "error: cannot read pages/dangling.json: No such file or directory (os error 2)\n\
-         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s), 1 unreadable\n"
+         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s) (3 breaking), 1 unreadable\n"
     );
     assert_eq!(
         text(&out.stdout, dir.path()).lines().count(),
         4,
         "the other files were still checked"
     );
-    let json = run(
+    let json = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "pages"],
         b"",
@@ -203,7 +186,7 @@ fn unreadable_inputs_are_reported_exit_2_and_the_rest_still_checked() {
         dir.path().join("pages/nested/loop"),
     )
     .expect("symlink");
-    let looped = run(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
+    let looped = run_in(dir.path(), &["validate", "--api", "cbr", "pages"], b"");
     assert_eq!(looped.status.code(), Some(2));
     assert!(text(&looped.stderr, dir.path()).contains("4 input(s) checked"));
 }
@@ -223,7 +206,7 @@ fn credentials_in_payloads_never_reach_the_output() {
     page["operation_logs"][0]["extra_info"] = json!({"secret": 12345678});
     write(dir.path(), "page.json", page.to_string());
     for format in ["text", "json", "junit"] {
-        let out = run(
+        let out = run_in(
             dir.path(),
             &["validate", "--api", "cbr", "--format", format, "."],
             b"",
@@ -258,27 +241,27 @@ fn hostile_inputs_each_get_a_verdict() {
     lines.extend_from_slice(b"\xff\xfe\n");
     lines.extend_from_slice(&"[".repeat(100_000).into_bytes());
     write(dir.path(), "recorded.ndjson", lines);
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout, dir.path());
     assert_eq!(
         stdout,
-        "./binary.json:1:1: not JSON: expected value\n\
-         ./deep.json:1:128: not JSON: recursion limit exceeded\n\
-         ./deep_objects.json:1:636: not JSON: recursion limit exceeded\n\
-         ./empty.json:1:0: not JSON: EOF while parsing a value\n\
-         ./latin1.json:1:12: not JSON: invalid unicode code point\n"
+        "./binary.json:1:1: breaking: not JSON: expected value\n\
+         ./deep.json:1:128: breaking: not JSON: recursion limit exceeded\n\
+         ./deep_objects.json:1:636: breaking: not JSON: recursion limit exceeded\n\
+         ./empty.json:1:0: breaking: not JSON: EOF while parsing a value\n\
+         ./latin1.json:1:12: breaking: not JSON: invalid unicode code point\n"
     );
     assert!(!text(&out.stderr, dir.path()).contains("panicked"));
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--ndjson", "recorded.ndjson"],
         b"",
     );
     assert_eq!(
         text(&ndjson.stdout, dir.path()),
-        "recorded.ndjson:2:1: not JSON: expected value\n\
-         recorded.ndjson:3:128: not JSON: recursion limit exceeded\n"
+        "recorded.ndjson:2:1: breaking: not JSON: expected value\n\
+         recorded.ndjson:3:128: breaking: not JSON: recursion limit exceeded\n"
     );
 }
 
@@ -297,7 +280,7 @@ fn many_inputs_in_parallel_come_out_in_path_order() {
             body.to_string(),
         );
     }
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let reported: Vec<String> = text(&out.stdout, dir.path())
         .lines()
@@ -339,7 +322,7 @@ fn a_large_document_gets_a_verdict() {
     value["operation_logs"][last]["status"] = json!("archived");
     write(dir.path(), "large_bad.json", value.to_string());
     let started = Instant::now();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "large.json", "large_bad.json"],
         b"",
@@ -354,7 +337,7 @@ fn a_large_document_gets_a_verdict() {
     assert_eq!(
         text(&out.stdout, dir.path()),
         format!(
-            "large_bad.json: /operation_logs/{last}/status: \"archived\" is not one of \"success\", \"skipped\" or 4 other candidates\n"
+            "large_bad.json: strict-readers: /operation_logs/{last}/status: \"archived\" is not one of \"success\", \"skipped\" or 4 other candidates\n"
         )
     );
     eprintln!("two 10 MB documents checked in {took:?}");
@@ -364,31 +347,9 @@ fn a_large_document_gets_a_verdict() {
 /// test that never ends, not a measure of speed (every run here takes a few seconds at most).
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-/// Waits for `child`, killing it (by its id) if it is still running after [`HANG_GUARD`].
+/// Waits for `child`, killing it if it is still running after [`HANG_GUARD`].
 fn finish(child: Child, what: &str) -> Output {
-    let pid = child.id().to_string();
-    let (done, wait) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match wait.recv_timeout(HANG_GUARD) {
-        Ok(output) => output.expect("binary finishes"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid]).status();
-            panic!("{what}: still running after {HANG_GUARD:?}, so it hung");
-        }
-    }
-}
-
-fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Child {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts")
+    support::finish(child, HANG_GUARD, what)
 }
 
 fn mkfifo(path: &Path) {
@@ -421,7 +382,7 @@ fn repeated_member_names_are_violations() {
         "traffic.ndjson",
         "{\"count\": 0, \"operation_logs\": []}\n{\"count\": 0, \"operation_logs\": [], \"count\": 0}\n",
     );
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -430,10 +391,10 @@ fn repeated_member_names_are_violations() {
     );
     assert_eq!(
         text(&out.stdout, dir.path()),
-        "./count.json: /count: \"count\" occurs 2 times in one object; readers disagree on which one counts\n\
-         ./record.json: /operation_logs/1/status: \"status\" occurs 3 times in one object; readers disagree on which one counts\n"
+        "./count.json: breaking: /count: \"count\" occurs 2 times in one object; readers disagree on which one counts\n\
+         ./record.json: breaking: /operation_logs/1/status: \"status\" occurs 3 times in one object; readers disagree on which one counts\n"
     );
-    let ndjson = run(
+    let ndjson = run_in(
         dir.path(),
         &[
             "validate",
@@ -451,7 +412,7 @@ fn repeated_member_names_are_violations() {
     assert_eq!(value["results"][0]["valid"], true);
     assert_eq!(
         value["results"][1]["violations"],
-        json!([{"pointer": "/count", "keyword": "duplicateKey",
+        json!([{"pointer": "/count", "keyword": "duplicateKey", "impact": "breaking",
                 "message": "\"count\" occurs 2 times in one object; readers disagree on which one counts"}])
     );
 }
@@ -472,7 +433,7 @@ fn a_fifo_in_a_directory_is_skipped_not_waited_on() {
     assert_eq!(
         text(&out.stderr, dir.path()),
         "warning: skipped pages/nested/a.json: not a regular file (a FIFO)\n\
-         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s), 1 skipped\n"
+         4 input(s) checked against cbr response 200: 2 invalid, 4 violation(s) (3 breaking), 1 skipped\n"
     );
     assert_eq!(text(&out.stdout, dir.path()).lines().count(), 4);
     let json = finish(
@@ -570,7 +531,7 @@ fn documents_over_max_bytes_are_unreadable_and_the_rest_still_checked() {
     write(dir.path(), "a_small.json", small);
     write(dir.path(), "b_large.json", page().to_string());
     let limit = (small.len() + 1).to_string();
-    let out = run(
+    let out = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--max-bytes", &limit, "."],
         b"",
@@ -580,19 +541,19 @@ fn documents_over_max_bytes_are_unreadable_and_the_rest_still_checked() {
         text(&out.stderr, dir.path()),
         format!(
             "error: cannot read ./b_large.json: larger than the limit of {limit} bytes (--max-bytes)\n\
-             2 input(s) checked against cbr response 200: 0 invalid, 0 violation(s), 1 unreadable\n"
+             2 input(s) checked against cbr response 200: 0 invalid, 0 violation(s) (0 breaking), 1 unreadable\n"
         )
     );
     // The default is large enough for every fixture; nonsense is a usage error.
     assert_eq!(
-        run(dir.path(), &["validate", "--api", "cbr", "."], b"")
+        run_in(dir.path(), &["validate", "--api", "cbr", "."], b"")
             .status
             .code(),
         Some(0)
     );
     for bad in ["0", "10X", "-1", "99999999999G", ""] {
         let flag = format!("--max-bytes={bad}");
-        let out = run(dir.path(), &["validate", "--api", "cbr", &flag, "."], b"");
+        let out = run_in(dir.path(), &["validate", "--api", "cbr", &flag, "."], b"");
         assert_eq!(out.status.code(), Some(2), "--max-bytes {bad:?}");
         assert!(
             text(&out.stderr, dir.path()).contains("--max-bytes"),
@@ -628,7 +589,7 @@ fn ndjson_on_a_pipe_is_reported_as_its_lines_come() {
         match next_line.recv_timeout(HANG_GUARD) {
             Ok(line) => assert_eq!(
                 line.expect("UTF-8"),
-                format!("-:{i}: (root): \"operation_logs\" is a required property")
+                format!("-:{i}: breaking: (root): \"operation_logs\" is a required property")
             ),
             Err(_) => {
                 let _ = child.kill();
@@ -645,12 +606,8 @@ fn ndjson_on_a_pipe_is_reported_as_its_lines_come() {
 /// needs more fails to allocate and aborts. Two rayon threads and two malloc arenas, so the
 /// figure does not depend on the machine's cores.
 fn run_capped(dir: &Path, limit_kib: usize, args: &[&str]) -> Output {
-    let child = Command::new("sh")
+    let child = limited(&format!("-d {limit_kib}"), args)
         .current_dir(dir)
-        .arg("-c")
-        .arg(format!("ulimit -d {limit_kib} && exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .args(args)
         .env("RAYON_NUM_THREADS", "2")
         .env("MALLOC_ARENA_MAX", "2")
         .stdin(Stdio::null())
@@ -667,7 +624,7 @@ fn text_output_escapes_what_a_terminal_would_obey() {
     // A C1 control (JSON leaves it raw) in a value, ESC and BEL in a member name, ESC in a path.
     let body = r#"{"count": "\u009b31m", "operation_logs": [], "\u001b]0;pwned\u0007": 1}"#;
     write(dir.path(), "x\u{1b}[2K.json", body);
-    let out = run(dir.path(), &["validate", "--api", "cbr", "."], b"");
+    let out = run_in(dir.path(), &["validate", "--api", "cbr", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(
@@ -676,11 +633,11 @@ fn text_output_escapes_what_a_terminal_would_obey() {
     );
     assert_eq!(
         stdout,
-        "./x\\x1b[2K.json: (root): Additional properties are not allowed ('\\x1b]0;pwned\\x07' was unexpected)\n\
-         ./x\\x1b[2K.json: /count: \"\\u{9b}31m\" is not of type \"integer\"\n"
+        "./x\\x1b[2K.json: strict-readers: (root): Additional properties are not allowed ('\\x1b]0;pwned\\x07' was unexpected)\n\
+         ./x\\x1b[2K.json: breaking: /count: \"\\u{9b}31m\" is not of type \"integer\"\n"
     );
     // JSON output stays exact.
-    let json = run(
+    let json = run_in(
         dir.path(),
         &["validate", "--api", "cbr", "--format", "json", "."],
         b"",
@@ -716,7 +673,8 @@ fn ndjson_memory_follows_the_work_in_flight_not_the_lines() {
         assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
         assert!(
             stderr.ends_with(&format!(
-                "{lines} input(s) checked against cbr response 200: {lines} invalid, {} violation(s)\n",
+                "{lines} input(s) checked against cbr response 200: {lines} invalid, {} violation(s) ({} breaking)\n",
+                2 * lines,
                 2 * lines
             )),
             "{format}: {stderr}"
@@ -764,8 +722,293 @@ fn an_invalid_document_costs_about_what_a_valid_one_does() {
     assert_eq!(
         text(&out.stdout, dir.path()),
         format!(
-            "hostile.json: /operation_logs/0/checkpoint_id: {kept}... ({} more characters)\n",
+            "hostile.json: breaking: /operation_logs/0/checkpoint_id: {kept}... ({} more characters)\n",
             whole.chars().count() - 300
         )
+    );
+}
+
+/// A page whose only violations are drift: an unknown member and an unknown enum value.
+fn drifted_page() -> Value {
+    let mut page = page();
+    page["operation_logs"][0]["zone"] = json!("az1");
+    page["operation_logs"][0]["status"] = json!("cancelled");
+    page
+}
+
+#[test]
+fn fail_on_breaking_passes_drift_and_still_reports_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "drift.json", drifted_page().to_string());
+    let args = [
+        "validate",
+        "--api",
+        "cbr",
+        "--fail-on",
+        "breaking",
+        "drift.json",
+    ];
+    let out = run_in(dir.path(), &args, b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    let stdout = text(&out.stdout, dir.path());
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with("drift.json: strict-readers: ")),
+        "{stdout}"
+    );
+    // The default is today's strictness: any violation fails.
+    let strict = run_in(dir.path(), &["validate", "--api", "cbr", "drift.json"], b"");
+    assert_eq!(strict.status.code(), Some(1));
+    // A breaking violation fails either way.
+    let mut broken = drifted_page();
+    broken["count"] = json!("7");
+    write(dir.path(), "broken.json", broken.to_string());
+    let args = [
+        "validate",
+        "--api",
+        "cbr",
+        "--fail-on",
+        "breaking",
+        "broken.json",
+    ];
+    assert_eq!(run_in(dir.path(), &args, b"").status.code(), Some(1));
+    // JUnit shows the drift-only payload as passed, with its violations in system-out.
+    let args = [
+        "validate",
+        "--api",
+        "cbr",
+        "--fail-on",
+        "breaking",
+        "--format",
+        "junit",
+        "drift.json",
+    ];
+    let xml = text(&run_in(dir.path(), &args, b"").stdout, dir.path());
+    assert!(
+        xml.contains("failures=\"0\"") && xml.contains("<system-out>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("[additionalProperties] strict-readers"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn ndjson_output_is_one_result_per_line_then_the_summary() {
+    let dir = corpus();
+    let args = ["validate", "--api", "cbr", "--format", "ndjson", "pages"];
+    let out = run_in(dir.path(), &args, b"");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = text(&out.stdout, dir.path())
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["path"], "pages/nested/bad.json");
+    let impacts: Vec<&str> = lines[0]["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| v["impact"].as_str().expect("impact"))
+        .collect();
+    assert_eq!(impacts, ["strict-readers", "breaking", "breaking"]);
+    assert_eq!(lines[1]["error"]["impact"], "breaking");
+    assert_eq!(lines[3]["summary"]["breaking"], 3);
+    assert_eq!(lines[3]["target"], "response 200");
+}
+
+/// One recorded exchange line.
+fn exchange_line(api: Option<&str>, path: &str, status: u16, body: &str) -> String {
+    let mut exchange = json!({
+        "request": {"method": "GET", "path": path, "headers": [["x-auth-token", "<redacted>"]]},
+        "response": {"status": status, "headers": [], "body": body}
+    });
+    if let Some(api) = api {
+        exchange["api"] = json!(api);
+    }
+    exchange.to_string()
+}
+
+#[test]
+fn exchanges_are_checked_against_their_operation_and_status() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cbr = "/v3/p1/operation-logs";
+    let ocp = "/api/v2/ob/clusters/1/tenants/2/backup/task/logBackupTasks";
+    let ocp_page = contract::examples(Api::Ocp).expect("spec")[0]
+        .value
+        .to_string();
+    let lines = [
+        exchange_line(Some("cbr"), cbr, 200, &page().to_string()),
+        exchange_line(None, cbr, 200, &drifted_page().to_string()),
+        String::new(),
+        exchange_line(None, ocp, 200, &ocp_page),
+        exchange_line(None, cbr, 404, r#"{"error_code": 7}"#),
+        exchange_line(None, cbr, 502, "<html>bad gateway</html>"),
+        exchange_line(None, "/v3/p1/backups", 200, "{}"),
+        exchange_line(None, cbr, 200, "{\"count\":"),
+    ];
+    write(dir.path(), "traffic.ndjson", lines.join("\n") + "\n");
+    let out = run_in(
+        dir.path(),
+        &["validate", "--exchanges", "traffic.ndjson"],
+        b"",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        text(&out.stderr, dir.path())
+    );
+    let stdout = text(&out.stdout, dir.path());
+    let stderr = text(&out.stderr, dir.path());
+    let expected = [
+        "traffic.ndjson:2: strict-readers: /operation_logs/0: Additional properties are not allowed ('zone' was unexpected)",
+        "traffic.ndjson:2: strict-readers: /operation_logs/0/status: \"cancelled\" is not one of \"success\", \"skipped\" or 4 other candidates",
+        "traffic.ndjson:5: breaking: (root): {\"error_code\":7} is not valid under any of the schemas listed in the 'anyOf' keyword",
+        "traffic.ndjson:5: breaking: /error_code: 7 is not of type \"string\"",
+        "traffic.ndjson:6: strict-readers: (root): status 502 is not documented for GET /v3/{project_id}/operation-logs (documented: 200, 400, 401, 403, 404, 500)",
+        "traffic.ndjson:8:9: breaking: not JSON: the response body (its line 1, column 9): EOF while parsing a value",
+    ];
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{stdout}");
+    assert!(
+        stderr.contains("warning: skipped traffic.ndjson:7: GET /v3/p1/backups is not an operation of the cbr or ocp contract"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "7 input(s) checked against recorded exchanges: 4 invalid, 6 violation(s) (3 breaking), 1 skipped\n"
+        ),
+        "{stderr}"
+    );
+    // A line that is not an exchange is an unreadable input: exit 2, the rest still checked.
+    write(dir.path(), "broken.ndjson", "{\"not\": \"an exchange\"}\n");
+    let out = run_in(
+        dir.path(),
+        &[
+            "validate",
+            "--exchanges",
+            "--format",
+            "json",
+            "broken.ndjson",
+            "traffic.ndjson",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let value: Value = serde_json::from_slice(&out.stdout).expect("JSON out");
+    assert_eq!(value["target"], "exchanges");
+    assert_eq!(value["results"][0]["error"]["kind"], "io");
+    assert_eq!(value["summary"]["inputs"], 8);
+}
+
+/// Every mutation of every spec example that the contract calls drift only (all violations
+/// strict-readers) still decodes with the typed reader: the impact never promises what the
+/// reader does not keep. Each mutation is also checked on both validator paths (tape and
+/// `Value`), which must agree on every violation and impact.
+#[test]
+fn strict_readers_violations_never_break_the_typed_reader() {
+    fn leaves(value: &Value, pointer: String, out: &mut Vec<String>) {
+        out.push(pointer.clone());
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    leaves(
+                        v,
+                        format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    )
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    leaves(v, format!("{pointer}/{i}"), out)
+                }
+            }
+            _ => {}
+        }
+    }
+    let replacements = [
+        json!(null),
+        json!("zz-unknown"),
+        json!(""),
+        json!(-1),
+        json!(1001),
+        json!(5_000_000_000_i64),
+        json!(1.5),
+        json!(true),
+        json!({}),
+        json!([]),
+    ];
+    let (mut drift_only, mut breaking) = (0, 0);
+    for api in Api::ALL {
+        let contract = contract::Contract::get(api).expect("compiles");
+        for example in contract::examples(api).expect("spec") {
+            let target = contract::Target::Response {
+                status: example.status,
+            };
+            let mut pointers = Vec::new();
+            leaves(&example.value, String::new(), &mut pointers);
+            let mut mutations = Vec::new();
+            for pointer in &pointers {
+                for replacement in &replacements {
+                    let mut mutated = example.value.clone();
+                    if pointer.is_empty() {
+                        continue;
+                    }
+                    *mutated.pointer_mut(pointer).expect("exists") = replacement.clone();
+                    mutations.push(mutated);
+                }
+                let mut mutated = example.value.clone();
+                if let Some(object) = mutated.pointer_mut(pointer).and_then(Value::as_object_mut) {
+                    object.insert("zz_unknown".into(), json!(1));
+                    mutations.push(mutated);
+                }
+            }
+            for mutated in mutations {
+                let violations = contract.validate(&target, &mutated).expect("target");
+                let bytes = mutated.to_string();
+                match contract
+                    .check_bytes(&target, bytes.as_bytes())
+                    .expect("target")
+                {
+                    contract::Verdict::Invalid { violations: tape } => {
+                        assert_eq!(tape, violations, "{api} {}: {bytes}", example.name)
+                    }
+                    contract::Verdict::Valid => assert!(violations.is_empty()),
+                    other => panic!("{other:?}"),
+                }
+                if violations.is_empty() {
+                    continue;
+                }
+                if violations
+                    .iter()
+                    .all(|v| v.impact == contract::Impact::StrictReaders)
+                {
+                    drift_only += 1;
+                    let decoded = crate::support::typed(api, &target, &mutated).expect("mapped");
+                    assert!(
+                        decoded.is_ok(),
+                        "{api} {}: {violations:?} called drift, but the reader fails: {:?}\n{bytes}",
+                        example.name,
+                        decoded.err()
+                    );
+                } else {
+                    breaking += 1;
+                }
+            }
+        }
+    }
+    // Both kinds occur, so the test can fail either way.
+    assert!(
+        drift_only > 100 && breaking > 100,
+        "{drift_only} drift, {breaking} breaking"
     );
 }

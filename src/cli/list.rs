@@ -1,0 +1,548 @@
+//! `list cbr|ocp`: the typed clients from the command line.
+//!
+//! Credentials come from the environment only: CBR_AUTH_TOKEN, or CBR_ACCESS_KEY and
+//! CBR_SECRET_KEY (and CBR_SECURITY_TOKEN for temporary keys); OCP_USERNAME and OCP_PASSWORD, or
+//! OCP_ACCESS_KEY and OCP_SECRET_KEY.
+//!
+//! Per API there are three small pieces: the flags ([`CbrArgs`], [`OcpArgs`]), a function that
+//! sets them on the client's query ([`cbr_query`], [`ocp_query`]) and the [`Listing`] that fetches
+//! and shows the records; everything else (output, progress, exit codes) is shared.
+
+use std::io;
+use std::process::ExitCode;
+
+use backup_task_api::common::Page;
+use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
+use backup_task_api::common::terminal::escape;
+use backup_task_api::contract::{Api, Contract, Impact, Target, Verdict};
+use backup_task_api::{Error, cbr, ocp};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use futures::{Stream, StreamExt as _};
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::exit;
+use super::format::{Choices, Format};
+use super::progress;
+use super::records::Printer;
+
+/// List tasks from a real (or mock) service with the typed clients. Credentials come from the
+/// environment only. Exit 1 on a service error (its code and message are printed).
+#[derive(Subcommand)]
+pub enum Command {
+    /// CBR operation logs of a project (token in CBR_AUTH_TOKEN, or CBR_ACCESS_KEY/CBR_SECRET_KEY
+    /// [+ CBR_SECURITY_TOKEN]).
+    Cbr(CbrArgs),
+    /// OCP log backup tasks of a tenant (credentials in OCP_USERNAME/OCP_PASSWORD or
+    /// OCP_ACCESS_KEY/OCP_SECRET_KEY).
+    Ocp(OcpArgs),
+}
+
+/// What `list --format` writes.
+const FORMATS: Choices = Choices(&[
+    (Format::Table, "A table for people"),
+    (Format::Json, "One JSON array"),
+    (Format::Ndjson, "One JSON record per line"),
+]);
+
+/// Options both `list` commands share.
+#[derive(clap::Args)]
+pub struct Common {
+    /// The service's base URL.
+    #[arg(long)]
+    endpoint: String,
+    /// Only tasks from this time on (UTC, like 2024-08-06T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    start_time: Option<DateTime<Utc>>,
+    /// Only tasks up to this time (UTC, like 2024-08-07T00:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    end_time: Option<DateTime<Utc>>,
+    /// Every page, not only the first.
+    #[arg(long)]
+    all: bool,
+    /// Output format: `table` sizes its columns on the first 1,000 rows, then streams, and shows
+    /// server text with control characters escaped; `json` and `ndjson` are exact.
+    #[arg(long, default_value = "table", value_parser = FORMATS)]
+    format: Format,
+    /// The largest response body read, in bytes; a larger one fails the run (exit 1).
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: u64,
+    /// Check every page's raw body against the contract while listing: each violation goes to
+    /// stderr with its impact (`page N: IMPACT: POINTER: message`), and the run exits 1 after
+    /// listing if there was any.
+    #[arg(long)]
+    check: bool,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time: {e}"))
+}
+
+/// Runs `list cbr|ocp`.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let runtime = super::runtime()?;
+    let result = match command {
+        Command::Cbr(args) => {
+            let client = cbr_client(&args.common, args.project_id)?;
+            let query = cbr_query(&client, &args.common, args.filters);
+            runtime.block_on(print(query, &args.common))
+        }
+        Command::Ocp(args) => {
+            let client = ocp_client(&args.common)?;
+            let query = ocp_query(
+                &client,
+                &args.common,
+                (args.cluster_id, args.tenant_id),
+                args.filters,
+            );
+            runtime.block_on(print(query, &args.common))
+        }
+    };
+    match result {
+        // Violations fail the run after the listing, which still shows every record.
+        Ok(violated) => Ok(exit::verdict(!violated)),
+        Err(error) => match error.downcast_ref::<Error>() {
+            // A request the client refused to send (a bad endpoint, limit or offset) is a usage
+            // error: exit 2, like every other one.
+            Some(api_error) if is_invalid_request(api_error) => Err(error),
+            // A service error is the run's result, not a usage problem: exit 1 with its code.
+            // Its text came from the server, so it is escaped before it reaches a terminal.
+            Some(api_error) => {
+                exit::print_error(api_error);
+                Ok(exit::found())
+            }
+            None => Err(error),
+        },
+    }
+}
+
+/// Whether `error` (or the failed page it wraps) is a request the client refused to send.
+fn is_invalid_request(error: &Error) -> bool {
+    match error {
+        Error::InvalidRequest(_) => true,
+        Error::Page { source, .. } => is_invalid_request(source),
+        _ => false,
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A listing query of one API, as `list` runs it: the first page or every record, and how a
+/// record is shown in a table.
+trait Listing<'a> {
+    /// One record, printed exactly in JSON.
+    type Record: Serialize;
+    /// The table's column names.
+    const HEADERS: &'static [&'static str];
+    /// The records of the first page.
+    async fn first_page(&self) -> Result<Vec<Self::Record>, Error>;
+    /// Every record, page after page.
+    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a;
+    /// The API whose contract `--check` uses.
+    const API: Api;
+    /// A decoded page.
+    type Page;
+    /// Every page, with the raw body it was decoded from.
+    fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a;
+    /// The records of a page.
+    fn records(page: Self::Page) -> Vec<Self::Record>;
+    /// A record's table row, one cell per header.
+    fn row(record: &Self::Record) -> Vec<String>;
+}
+
+/// Prints the first page, or with `--all` every record, in the chosen format; with `--check`,
+/// checks each page's body on the way. Returns whether a page broke the contract.
+async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<bool> {
+    let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS)?;
+    let mut check = PageCheck::new(L::API, common.check)?;
+    let listed = async {
+        if let Some(check) = check.as_mut() {
+            // Pages, not records: each raw body is checked as it came.
+            let progress = progress::spinner();
+            let mut pages = Box::pin(query.pages());
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                check.page(page.number, &page.body, &progress)?;
+                for record in L::records(page.value) {
+                    progress.inc(1);
+                    printer.record(&record, L::row(&record))?;
+                }
+                if !common.all {
+                    break;
+                }
+            }
+            progress.finish_and_clear();
+        } else if common.all {
+            let progress = progress::spinner();
+            let mut records = Box::pin(query.every());
+            while let Some(record) = records.next().await {
+                let record = record?;
+                progress.inc(1);
+                printer.record(&record, L::row(&record))?;
+            }
+            progress.finish_and_clear();
+        } else {
+            for record in query.first_page().await? {
+                printer.record(&record, L::row(&record))?;
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    printer.finish(listed)?;
+    Ok(check.is_some_and(PageCheck::finish))
+}
+
+/// `list --check`: every page's body against the contract's 200 response.
+struct PageCheck {
+    contract: &'static Contract,
+    violations: usize,
+    pages: usize,
+}
+
+impl PageCheck {
+    fn new(api: Api, check: bool) -> anyhow::Result<Option<Self>> {
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(PageCheck {
+            contract: Contract::get(api)?,
+            violations: 0,
+            pages: 0,
+        }))
+    }
+
+    /// Checks one page's body; reports its violations on stderr, around the progress spinner.
+    fn page(&mut self, number: u64, body: &[u8], progress: &ProgressBar) -> anyhow::Result<()> {
+        let target = Target::Response { status: 200 };
+        let lines: Vec<String> = match self.contract.check_bytes(&target, body)? {
+            Verdict::Valid => Vec::new(),
+            Verdict::Invalid { violations } => violations
+                .iter()
+                .map(|v| {
+                    let pointer = if v.pointer.is_empty() {
+                        "(root)"
+                    } else {
+                        &v.pointer
+                    };
+                    // Pointers and messages carry server text.
+                    format!(
+                        "page {number}: {}: {}: {}",
+                        v.impact,
+                        escape(pointer),
+                        escape(&v.message)
+                    )
+                })
+                .collect(),
+            Verdict::NotJson { error } => vec![format!(
+                "page {number}: {}: not JSON: {}",
+                Impact::Breaking,
+                escape(&error.to_string())
+            )],
+        };
+        self.pages += 1;
+        self.violations += lines.len();
+        if !lines.is_empty() {
+            progress.suspend(|| {
+                for line in &lines {
+                    eprintln!("{line}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// The summary line on stderr; whether any page broke the contract.
+    fn finish(self) -> bool {
+        eprintln!(
+            "{} page(s) checked against the {} contract: {} violation(s)",
+            self.pages,
+            self.contract.api(),
+            self.violations
+        );
+        self.violations > 0
+    }
+}
+
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Flags of `list cbr`.
+#[derive(clap::Args)]
+pub struct CbrArgs {
+    /// Shared options.
+    #[command(flatten)]
+    common: Common,
+    /// The project id.
+    #[arg(long)]
+    project_id: String,
+    /// Filters and paging.
+    #[command(flatten)]
+    filters: CbrFilters,
+}
+
+/// The query flags of `list cbr`, each a filter of [`cbr::ListOpLogs`].
+#[derive(clap::Args)]
+pub struct CbrFilters {
+    /// Task status.
+    #[arg(long, value_parser = |s: &str| s.parse::<cbr::TaskStatusFilter>().map_err(|e| e.to_string()))]
+    status: Option<cbr::TaskStatusFilter>,
+    /// Task type.
+    #[arg(long, value_parser = |s: &str| s.parse::<cbr::OperationTypeFilter>().map_err(|e| e.to_string()))]
+    operation_type: Option<cbr::OperationTypeFilter>,
+    /// Backup provider id.
+    #[arg(long)]
+    provider_id: Option<String>,
+    /// Resource id.
+    #[arg(long)]
+    resource_id: Option<String>,
+    /// Resource name.
+    #[arg(long)]
+    resource_name: Option<String>,
+    /// Vault id.
+    #[arg(long)]
+    vault_id: Option<String>,
+    /// Vault name.
+    #[arg(long)]
+    vault_name: Option<String>,
+    /// Enterprise project id (`all_granted_eps` for all).
+    #[arg(long)]
+    enterprise_project_id: Option<String>,
+    /// Records per page (1 to 1000).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// 0-based record offset.
+    #[arg(long)]
+    offset: Option<u32>,
+}
+
+/// The CBR client, with the credentials the environment holds.
+fn cbr_client(common: &Common, project_id: String) -> anyhow::Result<cbr::Client> {
+    let builder = cbr::Client::builder(&common.endpoint, project_id)
+        .with_max_body_bytes(common.max_body_bytes);
+    let builder = match (
+        env("CBR_ACCESS_KEY"),
+        env("CBR_SECRET_KEY"),
+        env("CBR_SECURITY_TOKEN"),
+        env("CBR_AUTH_TOKEN"),
+    ) {
+        (Some(ak), Some(sk), Some(token), _) => builder.with_temporary_access_key(ak, sk, token),
+        (Some(ak), Some(sk), None, _) => builder.with_access_key(ak, sk),
+        (None, None, _, Some(token)) => builder.with_token(token),
+        _ => anyhow::bail!(
+            "set CBR_AUTH_TOKEN to a CBR token, or CBR_ACCESS_KEY and CBR_SECRET_KEY \
+             (and CBR_SECURITY_TOKEN for temporary keys)"
+        ),
+    };
+    Ok(builder.build()?)
+}
+
+/// The CBR query for the flags: the one place that maps them to the client's filters.
+fn cbr_query<'c>(
+    client: &'c cbr::Client,
+    common: &Common,
+    filters: CbrFilters,
+) -> cbr::ListOpLogs<'c> {
+    let mut query = client.list_op_logs();
+    if let Some(v) = common.start_time {
+        query = query.start_time(v)
+    }
+    if let Some(v) = common.end_time {
+        query = query.end_time(v)
+    }
+    if let Some(v) = filters.status {
+        query = query.status(v)
+    }
+    if let Some(v) = filters.operation_type {
+        query = query.operation_type(v)
+    }
+    if let Some(v) = filters.provider_id {
+        query = query.provider_id(v)
+    }
+    if let Some(v) = filters.resource_id {
+        query = query.resource_id(v)
+    }
+    if let Some(v) = filters.resource_name {
+        query = query.resource_name(v)
+    }
+    if let Some(v) = filters.vault_id {
+        query = query.vault_id(v)
+    }
+    if let Some(v) = filters.vault_name {
+        query = query.vault_name(v)
+    }
+    if let Some(v) = filters.enterprise_project_id {
+        query = query.enterprise_project_id(v)
+    }
+    if let Some(v) = filters.limit {
+        query = query.limit(v)
+    }
+    if let Some(v) = filters.offset {
+        query = query.offset(v)
+    }
+    query
+}
+
+impl<'a> Listing<'a> for cbr::ListOpLogs<'a> {
+    type Record = cbr::OperationLog;
+    const HEADERS: &'static [&'static str] = &[
+        "id",
+        "operation_type",
+        "status",
+        "started_at",
+        "ended_at",
+        "resource",
+    ];
+
+    async fn first_page(&self) -> Result<Vec<Self::Record>, Error> {
+        Ok(self.send().await?.operation_logs)
+    }
+
+    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a {
+        self.stream()
+    }
+
+    const API: Api = Api::Cbr;
+    type Page = cbr::ListOpLogsResponse;
+
+    fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a {
+        cbr::ListOpLogs::pages(self)
+    }
+
+    fn records(page: Self::Page) -> Vec<Self::Record> {
+        page.operation_logs
+    }
+
+    fn row(log: &cbr::OperationLog) -> Vec<String> {
+        let resource = log
+            .extra_info
+            .as_ref()
+            .and_then(|e| e.resource.as_ref())
+            .and_then(|r| r.name.clone());
+        vec![
+            log.id.clone(),
+            text(log.operation_type.as_ref()),
+            log.status.to_string(),
+            log.started_at.to_string(),
+            text(log.ended_at.as_ref()),
+            resource.unwrap_or_default(),
+        ]
+    }
+}
+
+/// Flags of `list ocp`.
+#[derive(clap::Args)]
+pub struct OcpArgs {
+    /// Shared options.
+    #[command(flatten)]
+    common: Common,
+    /// The cluster id.
+    #[arg(long)]
+    cluster_id: i64,
+    /// The tenant id.
+    #[arg(long)]
+    tenant_id: i64,
+    /// Filters and paging.
+    #[command(flatten)]
+    filters: OcpFilters,
+}
+
+/// The query flags of `list ocp`, each a filter of [`ocp::ListLogBackupTasks`].
+#[derive(clap::Args)]
+pub struct OcpFilters {
+    /// Task status (repeatable).
+    #[arg(long, value_parser = |s: &str| s.parse::<ocp::LogBackupTaskStatusFilter>().map_err(|e| e.to_string()))]
+    status: Vec<ocp::LogBackupTaskStatusFilter>,
+    /// 1-based page.
+    #[arg(long)]
+    page: Option<u32>,
+    /// Tasks per page.
+    #[arg(long)]
+    size: Option<u32>,
+}
+
+/// The OCP client, with the credentials the environment holds.
+fn ocp_client(common: &Common) -> anyhow::Result<ocp::Client> {
+    let builder = ocp::Client::builder(&common.endpoint).with_max_body_bytes(common.max_body_bytes);
+    let builder = match (
+        env("OCP_ACCESS_KEY"),
+        env("OCP_SECRET_KEY"),
+        env("OCP_USERNAME"),
+        env("OCP_PASSWORD"),
+    ) {
+        (Some(ak), Some(sk), _, _) => builder.with_access_key(ak, sk),
+        (_, _, Some(user), Some(password)) => builder.with_basic_auth(user, password),
+        _ => {
+            anyhow::bail!("set OCP_ACCESS_KEY and OCP_SECRET_KEY, or OCP_USERNAME and OCP_PASSWORD")
+        }
+    };
+    Ok(builder.build()?)
+}
+
+/// The OCP query for the flags: the one place that maps them to the client's filters.
+fn ocp_query<'c>(
+    client: &'c ocp::Client,
+    common: &Common,
+    (cluster_id, tenant_id): (i64, i64),
+    filters: OcpFilters,
+) -> ocp::ListLogBackupTasks<'c> {
+    let mut query = client.list_log_backup_tasks(cluster_id, tenant_id);
+    if let Some(v) = common.start_time {
+        query = query.start_time(v)
+    }
+    if let Some(v) = common.end_time {
+        query = query.end_time(v)
+    }
+    for v in filters.status {
+        query = query.status(v)
+    }
+    if let Some(v) = filters.page {
+        query = query.page(v)
+    }
+    if let Some(v) = filters.size {
+        query = query.size(v)
+    }
+    query
+}
+
+impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
+    type Record = ocp::LogBackupTask;
+    const HEADERS: &'static [&'static str] =
+        &["tenant", "status", "mode", "checkpoint", "delay", "created"];
+
+    async fn first_page(&self) -> Result<Vec<Self::Record>, Error> {
+        Ok(self.send().await?.data.contents)
+    }
+
+    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a {
+        self.stream()
+    }
+
+    const API: Api = Api::Ocp;
+    type Page = ocp::LogBackupTaskPageResponse;
+
+    fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a {
+        ocp::ListLogBackupTasks::pages(self)
+    }
+
+    fn records(page: Self::Page) -> Vec<Self::Record> {
+        page.data.contents
+    }
+
+    fn row(task: &ocp::LogBackupTask) -> Vec<String> {
+        vec![
+            text(task.tenant_name.as_ref()),
+            text(task.status.as_ref()),
+            text(task.backup_mode.as_ref()),
+            text(task.checkpoint.as_ref()),
+            text(task.delay),
+            text(task.create_time.as_ref()),
+        ]
+    }
+}

@@ -14,19 +14,14 @@ const fixturesDir = process.argv[3] ?? "tests/fixtures";
 const index = JSON.parse(readFileSync(join(schemasDir, "index.json"), "utf8"));
 
 // strict: true turns on every strict option (unknown keywords and formats, strictTypes,
-// strictTuples, strictRequired). Two relaxations, each for valid 2020-12 that ajv's strict mode
-// cannot see through:
-// - allowUnionTypes: `type: ["string", "null"]` is how 2020-12 writes OpenAPI's `nullable`;
-//   strictTypes rejects union types unless allowed.
-// - strictRequired: false: CBR's ErrorResponse says "either pair" as
-//   `anyOf: [{required: [error_code, error_msg]}, {required: [code, message]}]` beside the
-//   `properties` that declare all four; ajv checks the anyOf branches before it has seen those
-//   properties and reports them undefined (a known limitation, ajv-validator/ajv#1571, open).
-//   strictRequired is also off in ajv's default strict mode.
+// strictTuples, strictRequired). One relaxation, for valid 2020-12 that ajv's strict mode cannot
+// see through: allowUnionTypes, because `type: ["string", "null"]` is how 2020-12 writes
+// OpenAPI's `nullable` and strictTypes rejects union types unless allowed. CBR's ErrorResponse
+// ("either pair", an anyOf of two `required` lists) names the properties each branch requires in
+// that branch, so strictRequired holds without `strictRequired: false`.
 const ajv = new Ajv2020({
   strict: true,
   allowUnionTypes: true,
-  strictRequired: false,
   allErrors: true,
 });
 addFormats(ajv);

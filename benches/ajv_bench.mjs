@@ -20,8 +20,8 @@ const Ajv2020 = require("ajv/dist/2020").default;
 const addFormats = require("ajv-formats").default;
 
 const SCHEMAS = {
-  cbr: "schemas/cbr/v1/responses/list_op_logs/200.json",
-  ocp: "schemas/ocp/v1/responses/list_log_backup_tasks/200.json",
+  cbr: "schemas/cbr/v2/responses/list_op_logs/200.json",
+  ocp: "schemas/ocp/v2/responses/list_log_backup_tasks/200.json",
 };
 
 function compile(api) {

@@ -58,7 +58,7 @@ EOF
 
 ajv_cli=(node .ci/node_modules/ajv-cli/dist/index.js validate --spec=draft2020 -c ajv-formats
   --strict=true --allow-union-types --strict-required=false
-  -s schemas/cbr/v1/responses/list_op_logs/200.json)
+  -s schemas/cbr/v2/responses/list_op_logs/200.json)
 
 # Times each "name=command" pair; hyperfine when available.
 time_both() {

@@ -159,7 +159,9 @@ impl Error {
         status: Option<StatusCode>,
         bytes: &[u8],
     ) -> Error {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        // Read as the client read it (`common::reader`), so the failure found is the same one.
+        let read = crate::common::reader::integral_floats_as_integers(bytes);
+        let mut deserializer = serde_json::Deserializer::from_slice(&read);
         let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
             Err(e) => (e.path().to_string(), e.into_inner().to_string()),
             // It decodes now: the body is fine and the failure was elsewhere (trailing bytes).

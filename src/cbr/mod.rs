@@ -30,4 +30,7 @@ pub use generated::types::{
     OpExtendInfoVaultDelete, OpExtraInfo, OperationLog, OperationTypeFilter, Resource,
     ResourceExtraInfo, ResourceExtraInfoIncludeVolumes, TaskStatusFilter,
 };
-pub use types::{AppConsistencyStatus, ErrorBody, Incremental, OperationType, TaskStatus};
+pub use types::{
+    AppConsistencyStatus, ErrorBody, Incremental, OperationType, TaskStatus, raw_records,
+    records_with_raw,
+};

@@ -165,6 +165,29 @@ impl ErrorBody {
     }
 }
 
+/// The records of a CBR page body (`operation_logs`), each exactly as the service sent it
+/// (whitespace between tokens removed), in order: unknown members such as
+/// `extra_info.resource.zone` included, which the typed
+/// [`OperationLog`](super::OperationLog) leaves out. Pair them with the typed records of the same
+/// body ([`Page::body`](crate::common::Page)) by position. `None` when `body` is not JSON or has
+/// no `operation_logs` array.
+pub fn raw_records(body: &[u8]) -> Option<Vec<Box<serde_json::value::RawValue>>> {
+    crate::common::reader::raw_array(body, &["operation_logs"])
+}
+
+/// Each typed record of `page` with its raw record ([`raw_records`]), in order. `None` when the
+/// body's records cannot be paired with the typed ones (not the same number of them).
+pub fn records_with_raw(
+    page: &crate::common::Page<super::ListOpLogsResponse>,
+) -> Option<Vec<(&super::OperationLog, Box<serde_json::value::RawValue>)>> {
+    let typed = &page.value.operation_logs;
+    if typed.is_empty() {
+        return Some(Vec::new());
+    }
+    let raw = raw_records(&page.body)?;
+    (raw.len() == typed.len()).then(|| typed.iter().zip(raw).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +232,28 @@ mod tests {
         assert_eq!(
             AppConsistencyStatus::from("1"),
             AppConsistencyStatus::Succeeded
+        );
+    }
+
+    #[test]
+    fn raw_records_keep_members_the_typed_records_drop() {
+        let body = br#"{"operation_logs": [{"id": "a", "project_id": "p", "status": "success",
+            "created_at": "2019-05-23T14:31:36", "started_at": "2019-05-23T14:31:36",
+            "updated_at": "2019-05-23T14:31:36", "error_info": {},
+            "extra_info": {"resource": {"id": "r", "zone": "eu-de-01"}}}]}"#;
+        let typed: crate::cbr::ListOpLogsResponse =
+            crate::common::reader::decode(body).expect("decodes");
+        let raw = raw_records(body).expect("an array");
+        assert_eq!(raw.len(), typed.operation_logs.len());
+        let written = serde_json::to_string(&typed.operation_logs[0]).expect("ser");
+        assert!(
+            !written.contains("zone"),
+            "the typed record drops it: {written}"
+        );
+        assert!(
+            raw[0].get().contains(r#""zone":"eu-de-01""#),
+            "{}",
+            raw[0].get()
         );
     }
 

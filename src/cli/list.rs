@@ -11,6 +11,7 @@
 use std::io;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use backup_task_api::common::Page;
 use backup_task_api::common::http::DEFAULT_MAX_BODY_BYTES;
 use backup_task_api::common::terminal::escape;
@@ -21,6 +22,7 @@ use clap::Subcommand;
 use futures::{Stream, StreamExt as _};
 use indicatif::ProgressBar;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::exit;
 use super::format::{Choices, Format};
@@ -139,18 +141,15 @@ trait Listing<'a> {
     type Record: Serialize;
     /// The table's column names.
     const HEADERS: &'static [&'static str];
-    /// The records of the first page.
-    async fn first_page(&self) -> Result<Vec<Self::Record>, Error>;
-    /// Every record, page after page.
-    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a;
     /// The API whose contract `--check` uses.
     const API: Api;
     /// A decoded page.
     type Page;
     /// Every page, with the raw body it was decoded from.
     fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a;
-    /// The records of a page.
-    fn records(page: Self::Page) -> Vec<Self::Record>;
+    /// Each typed record of a page with the record as the service sent it, `None` when the two
+    /// cannot be paired.
+    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>>;
     /// A record's table row, one cell per header.
     fn row(record: &Self::Record) -> Vec<String>;
 }
@@ -161,36 +160,27 @@ async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<
     let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS)?;
     let mut check = PageCheck::new(L::API, common.check)?;
     let listed = async {
-        if let Some(check) = check.as_mut() {
-            // Pages, not records: each raw body is checked as it came.
-            let progress = progress::spinner();
-            let mut pages = Box::pin(query.pages());
-            while let Some(page) = pages.next().await {
-                let page = page?;
+        // Pages, not records: each raw body is checked as it came (`--check`), and JSON and
+        // NDJSON write each record as the service sent it (the raw record beside the typed
+        // one), so members the spec does not know are kept.
+        let progress = progress::spinner();
+        let mut pages = Box::pin(query.pages());
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            if let Some(check) = check.as_mut() {
                 check.page(page.number, &page.body, &progress)?;
-                for record in L::records(page.value) {
-                    progress.inc(1);
-                    printer.record(&record, L::row(&record))?;
-                }
-                if !common.all {
-                    break;
-                }
             }
-            progress.finish_and_clear();
-        } else if common.all {
-            let progress = progress::spinner();
-            let mut records = Box::pin(query.every());
-            while let Some(record) = records.next().await {
-                let record = record?;
+            let records = L::records_with_raw(&page)
+                .context("the page's raw records do not match its typed records")?;
+            for (record, raw) in records {
                 progress.inc(1);
-                printer.record(&record, L::row(&record))?;
+                printer.record(&raw, L::row(record))?;
             }
-            progress.finish_and_clear();
-        } else {
-            for record in query.first_page().await? {
-                printer.record(&record, L::row(&record))?;
+            if !common.all {
+                break;
             }
         }
+        progress.finish_and_clear();
         anyhow::Ok(())
     }
     .await;
@@ -400,14 +390,6 @@ impl<'a> Listing<'a> for cbr::ListOpLogs<'a> {
         "resource",
     ];
 
-    async fn first_page(&self) -> Result<Vec<Self::Record>, Error> {
-        Ok(self.send().await?.operation_logs)
-    }
-
-    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a {
-        self.stream()
-    }
-
     const API: Api = Api::Cbr;
     type Page = cbr::ListOpLogsResponse;
 
@@ -415,8 +397,8 @@ impl<'a> Listing<'a> for cbr::ListOpLogs<'a> {
         cbr::ListOpLogs::pages(self)
     }
 
-    fn records(page: Self::Page) -> Vec<Self::Record> {
-        page.operation_logs
+    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {
+        cbr::records_with_raw(page)
     }
 
     fn row(log: &cbr::OperationLog) -> Vec<String> {
@@ -516,14 +498,6 @@ impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
     const HEADERS: &'static [&'static str] =
         &["tenant", "status", "mode", "checkpoint", "delay", "created"];
 
-    async fn first_page(&self) -> Result<Vec<Self::Record>, Error> {
-        Ok(self.send().await?.data.contents)
-    }
-
-    fn every(self) -> impl Stream<Item = Result<Self::Record, Error>> + 'a {
-        self.stream()
-    }
-
     const API: Api = Api::Ocp;
     type Page = ocp::LogBackupTaskPageResponse;
 
@@ -531,8 +505,8 @@ impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
         ocp::ListLogBackupTasks::pages(self)
     }
 
-    fn records(page: Self::Page) -> Vec<Self::Record> {
-        page.data.contents
+    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {
+        ocp::records_with_raw(page)
     }
 
     fn row(task: &ocp::LogBackupTask) -> Vec<String> {

@@ -4,6 +4,7 @@
 pub mod http;
 pub(crate) mod open_enum;
 pub(crate) mod paging;
+pub mod reader;
 pub mod retry;
 mod secret;
 pub(crate) mod signing;

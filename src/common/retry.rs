@@ -311,6 +311,12 @@ async fn read_body(
     if capturing() {
         record(|e| e.body = Some(body.clone()));
     }
+    // The typed reader's one tolerance the models cannot hold themselves (`reader`): integral
+    // floats in integer fields. The exchange keeps the body as it came.
+    let body = match super::reader::integral_floats_as_integers(&body) {
+        std::borrow::Cow::Borrowed(_) => body,
+        std::borrow::Cow::Owned(rewritten) => bytes::Bytes::from(rewritten),
+    };
     match builder.body(body) {
         Ok(rebuilt) => Ok(reqwest::Response::from(rebuilt)),
         // Status, version and headers came from a valid response, so this does not happen; if it

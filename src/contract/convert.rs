@@ -13,8 +13,85 @@
 //!   formats.
 //! - OpenAPI-only keywords (`nullable`, `discriminator`, `xml`, `externalDocs`) and `x-*`
 //!   extensions are dropped.
+//!
+//! One rule 2020-12 cannot express: OpenAPI 3.0.3 defines `integer` as "a JSON number without a
+//! fraction or exponent part", so `1.0` is no integer, while 2020-12 calls any number with a zero
+//! fraction one. The published files are plain 2020-12 and accept `1.0`; the contract's own
+//! validators add [`OPENAPI_INTEGER`] beside every `type: integer` ([`mark_openapi_integers`]),
+//! a keyword of this crate that rejects the integral floats `type` lets through and reports
+//! them as `type` violations.
 
+use jsonschema::json::{Json, JsonNumber as _, Node as _};
+use jsonschema::paths::Location;
+use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Value, json};
+
+/// The contract's keyword for OpenAPI 3.0.3 integers (see the module docs). It exists only in the
+/// documents the contract compiles, never in a published file; a violation of it is reported
+/// as one of `type`.
+pub const OPENAPI_INTEGER: &str = "x-openapi-integer";
+
+/// Adds [`OPENAPI_INTEGER`] to every schema of `document` whose `type` is or includes `integer`.
+/// Examples, enums, defaults and constants are data, not schemas, and are left alone.
+pub fn mark_openapi_integers(document: &mut Value) {
+    match document {
+        Value::Object(map) => {
+            let integer = match map.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if integer {
+                map.insert(OPENAPI_INTEGER.into(), Value::Bool(true));
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(key.as_str(), "examples" | "enum" | "const" | "default") {
+                    mark_openapi_integers(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mark_openapi_integers),
+        _ => {}
+    }
+}
+
+/// The [`OPENAPI_INTEGER`] keyword: a number that 2020-12 calls an integer but that is written
+/// with a fraction or exponent (`1.0`, `1e2`) fails. Everything else passes here; `type` itself
+/// reports a string, a `1.5` and the rest.
+struct OpenApiInteger;
+
+impl<'i, F: Json> Keyword<'i, F> for OpenApiInteger {
+    fn validate(&self, instance: F::Node<'i>) -> Result<(), ValidationError<'i>> {
+        if Keyword::<F>::is_valid(self, instance.clone()) {
+            return Ok(());
+        }
+        let text = instance
+            .as_number()
+            .map(|n| n.to_number().to_string())
+            .unwrap_or_default();
+        Err(ValidationError::custom(format!(
+            "{text} is not of type \"integer\" (OpenAPI 3.0.3: an integer has no fraction or \
+             exponent part)"
+        )))
+    }
+
+    fn is_valid(&self, instance: F::Node<'i>) -> bool {
+        // `is_written_as_integer` reads a float of 2^63 or more as an integer (serde_json cannot
+        // tell it from a long integer literal); the int64 bounds reject those anyway.
+        instance
+            .as_number()
+            .is_none_or(|n| !n.is_integer() || n.is_written_as_integer())
+    }
+}
+
+/// The factory [`jsonschema::ValidationOptions::with_keyword`] takes for [`OPENAPI_INTEGER`].
+pub fn openapi_integer_keyword<'a, F: Json>(
+    _parent: &'a Map<String, Value>,
+    _value: &'a Value,
+    _path: Location,
+) -> Result<Box<dyn for<'i> Keyword<'i, F>>, ValidationError<'a>> {
+    Ok(Box::new(OpenApiInteger))
+}
 
 /// Where `$ref`s to components point after conversion.
 pub const DEFS_PREFIX: &str = "#/$defs/";
@@ -334,6 +411,83 @@ mod tests {
         assert_eq!(converted["oneOf"][0]["type"], json!(["boolean", "null"]));
         assert_eq!(converted["not"], json!({"type": "string"}));
         assert_eq!(converted["items"]["allOf"][0]["$ref"], json!("#/$defs/B"));
+    }
+
+    #[test]
+    fn integer_schemas_are_marked_and_data_is_not() {
+        let mut document = json!({
+            "type": "object",
+            "properties": {
+                "count": {"type": "integer", "minimum": 0},
+                "maybe": {"type": ["integer", "null"]},
+                "type": {"type": "string"},
+                "delay": {"type": "number"}
+            },
+            "examples": [{"type": "integer"}],
+            "oneOf": [{"type": "integer"}, {"type": "string"}]
+        });
+        mark_openapi_integers(&mut document);
+        assert_eq!(
+            document["properties"]["count"][OPENAPI_INTEGER],
+            json!(true)
+        );
+        assert_eq!(
+            document["properties"]["maybe"][OPENAPI_INTEGER],
+            json!(true)
+        );
+        assert_eq!(document["oneOf"][0][OPENAPI_INTEGER], json!(true));
+        assert!(
+            document["properties"]["type"]
+                .get(OPENAPI_INTEGER)
+                .is_none()
+        );
+        assert!(
+            document["properties"]["delay"]
+                .get(OPENAPI_INTEGER)
+                .is_none()
+        );
+        assert!(document.get(OPENAPI_INTEGER).is_none());
+        assert!(document["examples"][0].get(OPENAPI_INTEGER).is_none());
+    }
+
+    #[test]
+    fn the_keyword_rejects_integral_floats_only() {
+        let mut schema = json!({"type": "integer"});
+        mark_openapi_integers(&mut schema);
+        let validator = jsonschema::options()
+            .with_keyword(OPENAPI_INTEGER, openapi_integer_keyword)
+            .build(&schema)
+            .expect("compiles");
+        for text in [
+            "1",
+            "-1",
+            "0",
+            "9223372036854775807",
+            "18446744073709551615",
+        ] {
+            let value: Value = serde_json::from_str(text).expect("JSON");
+            assert!(validator.is_valid(&value), "{text}");
+        }
+        for text in ["1.0", "0.0", "-3.0", "1e2", "1E0", "100.0e-2"] {
+            let value: Value = serde_json::from_str(text).expect("JSON");
+            assert!(!validator.is_valid(&value), "{text}");
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
+            assert_eq!(
+                errors.len(),
+                1,
+                "{text}: only this keyword fails: {errors:?}"
+            );
+            assert!(errors[0].contains("OpenAPI 3.0.3"), "{errors:?}");
+        }
+        // `type` reports these itself; the keyword stays quiet.
+        let value = json!(1.5);
+        let errors: Vec<_> = validator.iter_errors(&value).collect();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind().keyword(), "type");
+        assert!(validator.is_valid(&json!(1)) && !validator.is_valid(&json!("1")));
     }
 
     #[test]

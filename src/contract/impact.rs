@@ -15,6 +15,7 @@
 //! | Keyword | Impact | Why |
 //! |---|---|---|
 //! | not JSON, `required`, `type` | breaking | the typed reader fails on the payload |
+//! | `type` integer given an integral float such as `1.0` (OpenAPI 3.0.3's integer) | strict-readers | the typed reader reads it as the integer it writes |
 //! | `type` with `null`, on a member its object does not require (not an array) | strict-readers | the reader's `Option` reads `null` as absent |
 //! | `additionalProperties`, `unevaluatedProperties` (an unknown member of a closed object) | strict-readers | the reader ignores unknown members |
 //! | `enum`, `const` on a string or boolean | strict-readers | the reader's enums are open; boolean enums are not in the reader profile |
@@ -89,6 +90,12 @@ pub fn of<'a, F: Json, N: Node<'a, F>>(
     document: &Value,
 ) -> Impact {
     use Impact::{Breaking, StrictReaders};
+    if error.kind().keyword() == super::convert::OPENAPI_INTEGER {
+        // An integral float such as `1.0` where OpenAPI 3.0.3 wants an integer: the typed reader
+        // reads it as the integer it writes (`common::reader`); a value out of the reader's
+        // range also fails a bound, which is breaking on its own.
+        return StrictReaders;
+    }
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { .. }
         | ValidationErrorKind::UnevaluatedProperties { .. }

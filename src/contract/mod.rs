@@ -402,6 +402,10 @@ fn validator_options<F: jsonschema::json::Json>()
     jsonschema::options_for::<F>()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
+        .with_keyword(
+            convert::OPENAPI_INTEGER,
+            convert::openapi_integer_keyword::<F>,
+        )
 }
 
 impl fmt::Debug for Contract {
@@ -442,7 +446,9 @@ impl Contract {
         );
         let mut validators = BTreeMap::new();
         for target in targets {
-            let document = schema_document(api, &target, None)?;
+            let mut document = schema_document(api, &target, None)?;
+            // OpenAPI 3.0.3 integers, which the published 2020-12 files cannot express.
+            convert::mark_openapi_integers(&mut document);
             let value =
                 validator_options()
                     .build(&document)
@@ -599,11 +605,19 @@ fn violation(
     message: String,
     impact: Impact,
 ) -> Violation {
+    let keyword = error.kind().keyword();
+    let schema_path = error.schema_path().as_str();
+    // The OpenAPI integer rule is the `type` keyword as OpenAPI 3.0.3 defines it, so it is
+    // reported as `type`, at the `type` beside it.
+    let (keyword, schema_path) = match schema_path.strip_suffix(convert::OPENAPI_INTEGER) {
+        Some(parent) if keyword == convert::OPENAPI_INTEGER => ("type", format!("{parent}type")),
+        _ => (keyword, schema_path.to_owned()),
+    };
     Violation {
         pointer,
-        keyword: error.kind().keyword().to_owned(),
+        keyword: keyword.to_owned(),
         message,
-        schema_path: error.schema_path().as_str().to_owned(),
+        schema_path,
         impact,
     }
 }

@@ -200,6 +200,9 @@ fn cbr_record(i: usize, rng: &mut fastrand::Rng) -> cbr::OperationLog {
             extra.vault_delete = Some(cbr::OpExtendInfoVaultDelete {
                 fail_count: Some(if failed { 1.min(total) } else { 0 }),
                 total_count: Some(total),
+                // The mock sends the documented (SDK) spelling only.
+                fail_delete_count: None,
+                total_delete_count: None,
             });
         }
         OperationType::RemoveResource => {
@@ -224,13 +227,13 @@ fn cbr_record(i: usize, rng: &mut fastrand::Rng) -> cbr::OperationLog {
         ended_at: ended.map(|t| cbr_time(t, shape)),
         error_info: if failed {
             cbr::OpErrorInfo {
-                code: "BackupService.6504".into(),
-                message: "The backup task failed.".into(),
+                code: Some("BackupService.6504".into()),
+                message: Some("The backup task failed.".into()),
             }
         } else {
             cbr::OpErrorInfo {
-                code: String::new(),
-                message: String::new(),
+                code: Some(String::new()),
+                message: Some(String::new()),
             }
         },
         extra_info: Some(extra),

@@ -26,7 +26,10 @@ pub(crate) mod generated {
 
 pub use client::{Auth, Client, ClientBuilder, DEFAULT_PAGE_SIZE, ListLogBackupTasks};
 pub use generated::types::{
-    ApiError, ApiSubError, ErrorResponse, LogBackupTask, LogBackupTaskPage,
+    ApiError, ApiErrorTarget, ApiSubError, ErrorResponse, LogBackupTask, LogBackupTaskPage,
     LogBackupTaskPageResponse, LogBackupTaskStatusFilter, PageInfo,
 };
-pub use types::{BackupDimension, BackupMode, ClusterType, ErrorCode, Id, TaskStatus};
+pub use types::{
+    BackupDimension, BackupMode, ClusterType, ErrorCode, Id, TaskStatus, raw_records,
+    records_with_raw,
+};

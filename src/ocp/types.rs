@@ -8,7 +8,8 @@ use crate::common::open_enum::open_enum;
 
 open_enum! {
     /// Status of a log backup task, as responses carry it. Responses use the console's vocabulary
-    /// (`RUNNING`, `BEGINNING`, ...), not only the query filter's.
+    /// (`RUNNING`, `BEGINNING`, ...), not only the query filter's, and OceanBase's own log archive
+    /// states (`PREPARE`, `DOING`, `STOP`, `SUSPENDING`, `SUSPEND`) can reach them too.
     pub enum TaskStatus {
         /// Starting (console vocabulary).
         Beginning = "BEGINNING",
@@ -28,6 +29,16 @@ open_enum! {
         Interrupted = "INTERRUPTED",
         /// Unknown to OCP itself.
         Unknown = "UNKNOWN",
+        /// Preparing (an OceanBase log archive state).
+        Prepare = "PREPARE",
+        /// Archiving (an OceanBase log archive state).
+        Doing = "DOING",
+        /// Stopped (an OceanBase log archive state).
+        Stop = "STOP",
+        /// Being suspended (an OceanBase log archive state).
+        Suspending = "SUSPENDING",
+        /// Suspended (an OceanBase log archive state).
+        Suspend = "SUSPEND",
     }
 }
 
@@ -135,6 +146,12 @@ impl<'de> Deserialize<'de> for Id {
                     .map(Id::new)
                     .map_err(|_| E::custom(format!("id {v} does not fit in 64 signed bits")))
             }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Id, E> {
+                // A tolerant reader: `5.0` means 5 (the contract still calls it a violation).
+                whole_i64(v)
+                    .map(Id::new)
+                    .ok_or_else(|| E::custom(format!("id {v} is not a 64-bit integer")))
+            }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
                 // `i64::from_str` takes a leading `+`; the contract does not, so neither does this.
                 if v.starts_with('+') {
@@ -214,6 +231,11 @@ impl<'de> Deserialize<'de> for ErrorCode {
                     E::custom(format!("error code {v} does not fit in 64 signed bits"))
                 })
             }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ErrorCode, E> {
+                whole_i64(v)
+                    .map(ErrorCode::Int)
+                    .ok_or_else(|| E::custom(format!("error code {v} is not an integer")))
+            }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ErrorCode, E> {
                 Ok(ErrorCode::Text(v.to_owned()))
             }
@@ -235,6 +257,37 @@ impl schemars::JsonSchema for ErrorCode {
         }
         .into()
     }
+}
+
+/// `v` as an `i64` when it is a whole number in range (`5.0`), for readers that tolerate integral
+/// floats. 2^63 itself is out of range: `i64::MAX as f64` rounds up to it.
+fn whole_i64(v: f64) -> Option<i64> {
+    const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+    // The casts are exact: `v` is whole and within range.
+    #[allow(clippy::cast_possible_truncation)]
+    (v.fract() == 0.0 && (-TWO_TO_63..TWO_TO_63).contains(&v)).then_some(v as i64)
+}
+
+/// The tasks of an OCP page body (`data.contents`), each exactly as the service sent it (whitespace
+/// between tokens removed), in order: unknown members such as a new `newKnob` included, which the
+/// typed [`LogBackupTask`](super::LogBackupTask) leaves out. Pair them with the typed tasks of the
+/// same body ([`Page::body`](crate::common::Page)) by position. `None` when `body` is not JSON or
+/// has no `data.contents` array.
+pub fn raw_records(body: &[u8]) -> Option<Vec<Box<serde_json::value::RawValue>>> {
+    crate::common::reader::raw_array(body, &["data", "contents"])
+}
+
+/// Each typed task of `page` with its raw record ([`raw_records`]), in order. `None` when the
+/// body's tasks cannot be paired with the typed ones (not the same number of them).
+pub fn records_with_raw(
+    page: &crate::common::Page<super::LogBackupTaskPageResponse>,
+) -> Option<Vec<(&super::LogBackupTask, Box<serde_json::value::RawValue>)>> {
+    let typed = &page.value.data.contents;
+    if typed.is_empty() {
+        return Some(Vec::new());
+    }
+    let raw = raw_records(&page.body)?;
+    (raw.len() == typed.len()).then(|| typed.iter().zip(raw).collect())
 }
 
 #[cfg(test)]
@@ -280,8 +333,42 @@ mod tests {
 
     #[test]
     fn unknown_status_is_kept() {
-        let status: TaskStatus = serde_json::from_str("\"DOING\"").expect("any string");
-        assert_eq!(status, TaskStatus::Other("DOING".into()));
-        assert_eq!(serde_json::to_string(&status).expect("ser"), "\"DOING\"");
+        let status: TaskStatus = serde_json::from_str("\"PAUSED\"").expect("any string");
+        assert_eq!(status, TaskStatus::Other("PAUSED".into()));
+        assert_eq!(serde_json::to_string(&status).expect("ser"), "\"PAUSED\"");
+    }
+
+    #[test]
+    fn oceanbase_archive_states_are_known_statuses() {
+        for text in [
+            "PREPARE",
+            "DOING",
+            "STOP",
+            "SUSPENDING",
+            "SUSPEND",
+            "BEGINNING",
+        ] {
+            let status: TaskStatus = serde_json::from_value(text.into()).expect("a string");
+            assert!(status.is_known(), "{text}");
+            assert_eq!(status.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn ids_and_codes_tolerate_integral_floats_only() {
+        let id: Id = serde_json::from_str("5.0").expect("a whole float");
+        assert_eq!((id.get(), id.was_quoted()), (5, false));
+        let code: ErrorCode = serde_json::from_str("0.0").expect("a whole float");
+        assert_eq!(code, ErrorCode::Int(0));
+        for bad in ["5.5", "9223372036854775808.0", "1e300"] {
+            assert!(serde_json::from_str::<Id>(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<ErrorCode>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Id>("-9223372036854775808.0")
+                .map(Id::get)
+                .ok(),
+            Some(i64::MIN)
+        );
     }
 }

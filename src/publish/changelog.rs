@@ -185,7 +185,12 @@ fn changes(out: &mut String, report: &Report) {
             if !change.location.is_empty() {
                 let _ = write!(out, " {}", code(&change.location));
             }
-            let _ = writeln!(out, ": {} ({})", escape(&change.message), code(change.rule));
+            let _ = writeln!(
+                out,
+                ": {} ({})",
+                escape(&change.message),
+                code(change.rule.id())
+            );
         }
         out.push('\n');
     }

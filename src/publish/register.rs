@@ -110,6 +110,8 @@ pub(crate) const APPLIES: &[(Api, &str, &[Loc<'static>])] = &[
         &[
             Field("OpExtendInfoVaultDelete", "fail_count"),
             Field("OpExtendInfoVaultDelete", "total_count"),
+            Field("OpExtendInfoVaultDelete", "fail_delete_count"),
+            Field("OpExtendInfoVaultDelete", "total_delete_count"),
         ],
     ),
     (Api::Cbr, "C13", &[Field("Resource", "type")]),
@@ -121,6 +123,41 @@ pub(crate) const APPLIES: &[(Api, &str, &[Loc<'static>])] = &[
             Field("ListOpLogsResponse", "offset"),
         ],
     ),
+    (
+        Api::Cbr,
+        "C15",
+        &[
+            Field("ListOpLogsResponse", "operation_logs"),
+            Field("ListOpLogsResponse", "count"),
+            Field("OpErrorInfo", "code"),
+            Field("OpErrorInfo", "message"),
+        ],
+    ),
+    // `servers` is no part of a schema: the row shows with every response the hosts send.
+    (
+        Api::Cbr,
+        "C16",
+        &[
+            Status(200),
+            Status(400),
+            Status(401),
+            Status(403),
+            Status(404),
+            Status(500),
+        ],
+    ),
+    (
+        Api::Cbr,
+        "C17",
+        &[
+            Status(400),
+            Status(401),
+            Status(403),
+            Status(404),
+            Status(500),
+        ],
+    ),
+    (Api::Cbr, "C18", &[Schema("ErrorResponse")]),
     (
         Api::Ocp,
         "O1",
@@ -155,6 +192,22 @@ pub(crate) const APPLIES: &[(Api, &str, &[Loc<'static>])] = &[
         ],
     ),
     (Api::Ocp, "O10", &[Parameter("status")]),
+    (Api::Ocp, "O11", &[Schema("LogBackupTaskStatus")]),
+    (
+        Api::Ocp,
+        "O12",
+        &[
+            Field("ApiError", "stackTrace"),
+            Field("ApiError", "target"),
+            Field("ApiError", "subErrors"),
+            Schema("ApiErrorTarget"),
+        ],
+    ),
+    (
+        Api::Ocp,
+        "O13",
+        &[Field("LogBackupTaskPageResponse", "successful")],
+    ),
     (
         Api::Cbr,
         "N1",
@@ -175,6 +228,22 @@ pub(crate) const APPLIES: &[(Api, &str, &[Loc<'static>])] = &[
     ),
     (Api::Ocp, "N2", &[Field("ApiError", "subErrors")]),
     (Api::Ocp, "N3", &[Field("LogBackupTask", "delay")]),
+    (
+        Api::Cbr,
+        "N4",
+        &[
+            Field("ListOpLogsResponse", "count"),
+            Field("ListOpLogsResponse", "limit"),
+            Field("ListOpLogsResponse", "offset"),
+        ],
+    ),
+    (
+        Api::Ocp,
+        "N4",
+        &[Schema("LongId"), Schema("PageInfo"), Schema("ErrorCode")],
+    ),
+    (Api::Cbr, "N5", &[Schema("OperationLog")]),
+    (Api::Ocp, "N5", &[Schema("LogBackupTask")]),
 ];
 
 /// The register's tables, parsed once.
@@ -333,9 +402,9 @@ mod tests {
                 );
             }
         }
-        assert_eq!(tables[0].rows.len(), 14);
-        assert_eq!(tables[1].rows.len(), 10);
-        assert_eq!(tables[2].rows.len(), 3);
+        assert_eq!(tables[0].rows.len(), 18);
+        assert_eq!(tables[1].rows.len(), 13);
+        assert_eq!(tables[2].rows.len(), 5);
     }
 
     #[test]

@@ -102,13 +102,13 @@ fn every_input_is_checked_and_any_invalid_one_fails_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = cbr_example_file(&dir, |_| {});
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"operation_logs": []}"#).expect("write");
+    std::fs::write(&bad, r#"{"operation_logs": 7}"#).expect("write");
     let bad = bad.display().to_string();
     let out = run(&["validate", "--api", "cbr", &good, &bad]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        format!("{bad}: breaking: (root): \"count\" is a required property\n")
+        format!("{bad}: breaking: /operation_logs: 7 is not of type \"array\"\n")
     );
     assert!(stderr(&out).contains("2 input(s) checked against cbr response 200: 1 invalid"));
 }

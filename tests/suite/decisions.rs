@@ -233,24 +233,162 @@ fn cbr_sdk_only_members_are_part_of_the_contract() {
     assert!(violations(Api::Cbr, schema("OpExtraInfo"), &extra).is_empty());
 }
 
+/// Unresolved in the register: both spellings are valid, and the reader keeps both counts.
 #[test]
-fn cbr_vault_delete_uses_the_sdk_member_names() {
-    assert!(
-        violations(
-            Api::Cbr,
-            schema("OpExtendInfoVaultDelete"),
-            &json!({"fail_count": 0, "total_count": 3})
-        )
-        .is_empty()
-    );
-    // The Terraform provider's names are reported, so a recorded payload settles the question.
+fn cbr_vault_delete_declares_both_spellings_until_a_payload_settles_it() {
+    for spelling in [
+        json!({"fail_count": 0, "total_count": 3}),
+        json!({"fail_delete_count": 1, "total_delete_count": 4}),
+        json!({"fail_count": 0, "total_count": 3, "fail_delete_count": 1, "total_delete_count": 4}),
+    ] {
+        assert!(
+            violations(Api::Cbr, schema("OpExtendInfoVaultDelete"), &spelling).is_empty(),
+            "{spelling}"
+        );
+    }
     assert_eq!(
         violations(
             Api::Cbr,
             schema("OpExtendInfoVaultDelete"),
-            &json!({"fail_delete_count": 0})
+            &json!({"fail_delete_count": -1, "deleted": 2})
         ),
-        pairs(&[("", "additionalProperties")])
+        pairs(&[
+            ("", "additionalProperties"),
+            ("/fail_delete_count", "minimum")
+        ])
+    );
+    let terraform: cbr::OpExtendInfoVaultDelete =
+        serde_json::from_value(json!({"fail_delete_count": 1, "total_delete_count": 4}))
+            .expect("decodes");
+    assert_eq!(
+        (terraform.fail_delete_count, terraform.total_delete_count),
+        (Some(1), Some(4))
+    );
+    assert_eq!((terraform.fail_count, terraform.total_count), (None, None));
+    // Written back as they came: no count is lost.
+    assert_eq!(
+        serde_json::to_value(&terraform).expect("ser"),
+        json!({"fail_delete_count": 1, "total_delete_count": 4})
+    );
+    let register = include_str!("../../openapi/DISCREPANCIES.md");
+    let row = register
+        .lines()
+        .find(|l| l.starts_with("| C12 |"))
+        .expect("row C12");
+    assert!(row.contains("**Unresolved.**"), "{row}");
+}
+
+#[test]
+fn cbr_page_and_error_info_members_are_optional() {
+    let page = json!({"operation_logs": [{
+        "id": "a", "project_id": "p", "status": "running", "error_info": {},
+        "created_at": "2020-02-23T01:00:32Z", "started_at": "2020-02-23T01:00:32Z",
+        "updated_at": "2020-02-23T01:00:32Z"
+    }]});
+    assert!(violations(Api::Cbr, Target::Response { status: 200 }, &page).is_empty());
+    assert!(violations(Api::Cbr, Target::Response { status: 200 }, &json!({})).is_empty());
+    let typed: cbr::ListOpLogsResponse =
+        backup_task_api::common::reader::decode(page.to_string().as_bytes())
+            .expect("a page without count decodes");
+    assert_eq!(typed.count, None);
+    assert_eq!(typed.operation_logs[0].error_info.code, None);
+    let empty: cbr::ListOpLogsResponse =
+        backup_task_api::common::reader::decode(b"{}").expect("an empty object decodes");
+    assert!(empty.operation_logs.is_empty());
+}
+
+#[test]
+fn cbr_servers_are_the_real_regional_hosts() {
+    let spec = Api::Cbr.spec().expect("spec");
+    let urls: Vec<&str> = spec["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .map(|s| s["url"].as_str().expect("url"))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://cbr.{region}.otc.t-systems.com",
+            "https://cbr.{region}.myhuaweicloud.com"
+        ]
+    );
+    assert!(!Api::Cbr.spec_yaml().contains("example.com"));
+    // The Redocly rule against example hosts is on: only `info-contact` is switched off.
+    for config in [
+        include_str!("../../.ci/redocly.yaml"),
+        include_str!("../../.ci/spectral.yaml"),
+    ] {
+        let off: Vec<&str> = config
+            .lines()
+            .filter(|l| l.trim_end().ends_with(": off"))
+            .map(str::trim)
+            .collect();
+        assert_eq!(off, ["info-contact: off"], "{config}");
+    }
+}
+
+#[test]
+fn cbr_error_examples_use_the_documented_messages() {
+    // CBR's error-code appendix, and the API gateway's code for a rejected token.
+    let documented = [
+        ("BackupService.9900", "Parameter verification failed."),
+        ("BackupService.8600", "Not authenticated."),
+        ("BackupService.6500", "The operation log does not exist."),
+        ("BackupService.6501", "The task does not exist."),
+        ("BackupService.9910", "Unknown error."),
+        ("BackupService.9998", "Authentication failed."),
+        ("APIGW.0301", "Incorrect IAM authentication information."),
+    ];
+    let mut seen = 0;
+    for example in contract::examples(Api::Cbr).expect("spec") {
+        if example.status == 200 {
+            continue;
+        }
+        let body: cbr::ErrorBody = serde_json::from_value(example.value).expect("error body");
+        let pair = (body.code().expect("code"), body.message().expect("message"));
+        assert!(
+            documented.contains(&pair),
+            "{} {}: {pair:?} is not a documented code and message",
+            example.status,
+            example.name
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+}
+
+/// ajv in strict mode (`strictRequired`) wants every property an `anyOf` branch requires
+/// declared in that branch; the branches add no second check of their values.
+#[test]
+fn cbr_error_any_of_branches_declare_what_they_require() {
+    let spec = Api::Cbr.spec().expect("spec");
+    let branches = spec["components"]["schemas"]["ErrorResponse"]["anyOf"]
+        .as_array()
+        .expect("anyOf");
+    for branch in branches {
+        for name in branch["required"].as_array().expect("required") {
+            let name = name.as_str().expect("name");
+            assert_eq!(branch["properties"][name], json!({}), "{name}");
+        }
+    }
+    let published: Value = serde_json::from_str(include_str!(
+        "../../schemas/cbr/v2/responses/list_op_logs/404.json"
+    ))
+    .expect("published schema");
+    let text = published.to_string();
+    assert!(
+        text.contains(r#""anyOf""#) && text.contains(r#""error_code":{}"#),
+        "{text}"
+    );
+    // A bad value is still reported once, by the outer property.
+    assert_eq!(
+        violations(
+            Api::Cbr,
+            Target::Response { status: 404 },
+            &json!({"error_code": "", "error_msg": "x"})
+        ),
+        pairs(&[("/error_code", "minLength")])
     );
 }
 
@@ -269,10 +407,183 @@ fn ocp_response_and_filter_status_vocabularies_differ() {
     assert!(response.iter().any(|s| s == "RUNNING") && !filter.iter().any(|s| s == "RUNNING"));
     assert_eq!(response, ocp::TaskStatus::KNOWN);
     let mut task = ocp_task();
-    task["status"] = json!("DOING");
+    task["status"] = json!("PAUSED");
     assert_eq!(
         violations(Api::Ocp, schema("LogBackupTask"), &task),
         pairs(&[("/status", "enum")])
+    );
+}
+
+#[test]
+fn ocp_archive_states_are_known_statuses() {
+    let response = component_enum(Api::Ocp, "LogBackupTaskStatus");
+    for state in ["PREPARE", "DOING", "STOP", "SUSPENDING", "SUSPEND"] {
+        assert!(response.iter().any(|s| s == state), "{state}");
+        let mut task = ocp_task();
+        task["status"] = json!(state);
+        assert!(violations(Api::Ocp, schema("LogBackupTask"), &task).is_empty());
+        let typed: ocp::LogBackupTask = serde_json::from_value(task).expect("decodes");
+        assert!(typed.status.expect("status").is_known(), "{state}");
+    }
+}
+
+#[test]
+fn ocp_api_error_members_follow_ocp_express() {
+    let body = json!({
+        "successful": false, "status": 500,
+        "error": {
+            "code": 10000, "message": "Internal server error",
+            "stackTrace": ["java.lang.IllegalStateException: x", "\tat a.B.c(B.java:1)"],
+            "target": {"name": "tenantId"},
+            "subErrors": [{"code": 60101, "message": "m", "target": "tenantId"}]
+        }
+    });
+    assert!(violations(Api::Ocp, Target::Response { status: 500 }, &body).is_empty());
+    let typed: ocp::ErrorResponse =
+        backup_task_api::common::reader::decode(body.to_string().as_bytes()).expect("decodes");
+    assert_eq!(typed.error.stack_trace.len(), 2);
+    assert_eq!(
+        typed.error.target.as_ref().map(|t| t.get("name").cloned()),
+        Some(Some(json!("tenantId")))
+    );
+    assert_eq!(typed.error.sub_errors.len(), 1);
+    // The shapes the spec used to declare are violations now.
+    let mut old = body.clone();
+    old["error"]["stackTrace"] = json!("java.lang.IllegalStateException: x");
+    old["error"]["target"] = json!("tenantId");
+    assert_eq!(
+        violations(Api::Ocp, Target::Response { status: 500 }, &old),
+        pairs(&[("/error/stackTrace", "type"), ("/error/target", "type")])
+    );
+}
+
+#[test]
+fn ocp_a_success_envelope_says_successful_true() {
+    let mut page = contract::examples(Api::Ocp).expect("spec")[0].value.clone();
+    page["successful"] = json!(false);
+    assert_eq!(
+        violations(Api::Ocp, Target::Response { status: 200 }, &page),
+        pairs(&[("/successful", "enum")])
+    );
+}
+
+/// OpenAPI 3.0.3: `1.0` is no integer, so the contract reports it (as `type`, the keyword it
+/// breaks); the typed reader reads it as 1 (tolerant reader). The published 2020-12 files
+/// cannot say this and accept it.
+#[test]
+fn integral_floats_break_the_contract_but_not_the_reader() {
+    let text = r#"{"count": 1.0, "limit": 1e3, "operation_logs": []}"#;
+    let contract = Contract::get(Api::Cbr).expect("compiles");
+    let target = Target::Response { status: 200 };
+    let contract::Verdict::Invalid { violations: found } = contract
+        .check_bytes(&target, text.as_bytes())
+        .expect("target")
+    else {
+        panic!("1.0 is no OpenAPI integer");
+    };
+    let message = found[0].message.clone();
+    let found: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|v| {
+            (
+                v.pointer.as_str(),
+                v.keyword.as_str(),
+                v.schema_path.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/count",
+                "type",
+                "/$defs/ListOpLogsResponse/properties/count/type"
+            ),
+            (
+                "/limit",
+                "type",
+                "/$defs/ListOpLogsResponse/properties/limit/type"
+            )
+        ]
+    );
+    assert!(
+        message.starts_with("1.0 is not of type \"integer\""),
+        "{message}"
+    );
+    let page: cbr::ListOpLogsResponse =
+        backup_task_api::common::reader::decode(text.as_bytes()).expect("tolerated");
+    assert_eq!((page.count, page.limit), (Some(1), Some(1000)));
+    // OCP ids and page numbers too.
+    let mut ocp_page = contract::examples(Api::Ocp).expect("spec")[0].value.clone();
+    ocp_page["data"]["contents"][0]["clusterId"] = json!(1000005.0);
+    ocp_page["data"]["page"]["totalPages"] = json!(1.0);
+    assert_eq!(
+        violations(Api::Ocp, Target::Response { status: 200 }, &ocp_page),
+        pairs(&[
+            ("/data/contents/0/clusterId", "oneOf"),
+            ("/data/page/totalPages", "type")
+        ])
+    );
+    let typed: ocp::LogBackupTaskPageResponse =
+        backup_task_api::common::reader::decode(ocp_page.to_string().as_bytes()).expect("read");
+    assert_eq!(
+        typed.data.contents[0].cluster_id.map(ocp::Id::get),
+        Some(1000005)
+    );
+    assert_eq!(typed.data.page.total_pages, 1);
+    // The published 2020-12 schema calls it an integer: the README says so.
+    assert!(
+        jsonschema::validator_for(&json!({"type": "integer"}))
+            .expect("schema")
+            .is_valid(&json!(1.0))
+    );
+}
+
+fn bytes_of(value: &Value) -> bytes::Bytes {
+    serde_json::to_vec(value).expect("ser").into()
+}
+
+/// The service's own text of each record, beside the typed records that drop unknown members.
+#[test]
+fn raw_records_keep_what_the_typed_records_drop() {
+    let mut cbr_page = contract::examples(Api::Cbr).expect("spec")[0].value.clone();
+    cbr_page["operation_logs"][0]["extra_info"]["resource"]["zone"] = json!("eu-de-01");
+    let body = serde_json::to_vec(&cbr_page).expect("ser");
+    let raw = cbr::raw_records(&body).expect("records");
+    let raw: Value = serde_json::from_str(raw[0].get()).expect("JSON");
+    assert_eq!(raw, cbr_page["operation_logs"][0]);
+    // Paired with the typed records of the same page, as `list --format json|ndjson` writes them.
+    let page = backup_task_api::common::Page {
+        number: 1,
+        value: backup_task_api::common::reader::decode::<cbr::ListOpLogsResponse>(&body)
+            .expect("decodes"),
+        body: body.clone().into(),
+    };
+    let pairs_of_page = cbr::records_with_raw(&page).expect("paired");
+    assert_eq!(pairs_of_page.len(), 1);
+    assert_eq!(
+        pairs_of_page[0].0.id,
+        "4827f2da-b008-4507-ab7d-42d0df5ed912"
+    );
+    assert!(pairs_of_page[0].1.get().contains(r#""zone":"eu-de-01""#));
+    let typed_text = serde_json::to_string(pairs_of_page[0].0).expect("ser");
+    assert!(!typed_text.contains("zone"), "the typed record drops it");
+    // A body whose records do not match the typed ones is refused, not paired wrongly.
+    let mismatched = backup_task_api::common::Page {
+        body: bytes_of(&json!({"operation_logs": []})),
+        ..page
+    };
+    assert!(cbr::records_with_raw(&mismatched).is_none());
+    let mut ocp_page = contract::examples(Api::Ocp).expect("spec")[0].value.clone();
+    ocp_page["data"]["contents"][0]["newKnob"] = json!({"a": [1.0]});
+    let body = serde_json::to_vec_pretty(&ocp_page).expect("ser");
+    let raw = ocp::raw_records(&body).expect("records");
+    assert!(!raw[0].get().contains('\n'), "one line: {}", raw[0].get());
+    assert!(
+        raw[0].get().contains(r#""newKnob":{"a":[1.0]}"#),
+        "{}",
+        raw[0].get()
     );
 }
 
@@ -364,6 +675,59 @@ fn ocp_ids_may_be_decimal_strings() {
             pairs(&[("", "oneOf")]),
             "{bad}"
         );
+    }
+}
+
+/// The id pattern and the reader's `Id` agree on every decimal string: at the 64-bit edges, with
+/// leading zeros and signs, and on seeded random digit strings of every length.
+#[test]
+fn ocp_id_pattern_accepts_exactly_what_the_reader_reads() {
+    let contract_accepts =
+        |text: &str| violations(Api::Ocp, schema("LongId"), &json!(text)).is_empty();
+    let reader_reads = |text: &str| serde_json::from_value::<ocp::Id>(json!(text)).is_ok();
+    for ok in [
+        "0",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9007199254740993",
+        "-1",
+    ] {
+        assert!(contract_accepts(ok) && reader_reads(ok), "{ok}");
+    }
+    for bad in [
+        "9223372036854775808",
+        "-9223372036854775809",
+        "99999999999999999999",
+        "",
+        "-",
+        "+5",
+        "1.0",
+    ] {
+        assert!(!contract_accepts(bad) && !reader_reads(bad), "{bad}");
+    }
+    // Spellings the reader tolerates but the contract does not (leading zeros, `-0`): the
+    // contract is the stricter of the two, never the other way round.
+    for tolerated in ["007", "-0"] {
+        assert!(
+            !contract_accepts(tolerated) && reader_reads(tolerated),
+            "{tolerated}"
+        );
+    }
+    let mut rng = fastrand::Rng::with_seed(5);
+    for _ in 0..2000 {
+        let len = rng.usize(1..=20);
+        let mut text: String = (0..len).map(|_| char::from(b'0' + rng.u8(0..10))).collect();
+        if rng.bool() {
+            text.insert(0, '-');
+        }
+        if contract_accepts(&text) {
+            assert!(reader_reads(&text), "{text}");
+        }
+        let canonical = text.trim_start_matches('-').len() == 1
+            || !text.trim_start_matches('-').starts_with('0');
+        if reader_reads(&text) && canonical && text != "-0" {
+            assert!(contract_accepts(&text), "{text}");
+        }
     }
 }
 

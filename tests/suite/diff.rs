@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use backup_task_api::contract::Api;
-use backup_task_api::publish::diff::{self, Bump, RULES};
+use backup_task_api::publish::diff::{self, Bump, Rule};
 use serde_json::Value;
 
 use crate::support::{fixtures_dir, run, settings, text};
@@ -54,10 +54,12 @@ fn each_fixture_pair_gets_its_expected_classification() {
             );
             for change in &report.changes {
                 assert!(
-                    RULES.iter().any(|(rule, _)| *rule == change.rule),
-                    "{}: rule {} is not in RULES",
+                    change.rule.impacts(change.side).contains(&change.impact),
+                    "{}: {} gave {} on the {} side, which its policy does not list",
                     dir.display(),
-                    change.rule
+                    change.rule,
+                    change.impact,
+                    change.side
                 );
             }
             insta::assert_snapshot!(report.to_text(false));
@@ -68,7 +70,8 @@ fn each_fixture_pair_gets_its_expected_classification() {
 #[test]
 fn every_rule_has_a_fixture_pair_named_after_it() {
     let base = fixtures_dir().join("diff");
-    for (rule, _) in RULES {
+    for rule in Rule::ALL {
+        let rule = rule.id();
         let dir = base.join(rule);
         assert!(
             dir.join("old.yaml").is_file() && dir.join("new.yaml").is_file(),
@@ -88,7 +91,7 @@ fn every_rule_has_a_fixture_pair_named_after_it() {
             .to_string_lossy()
             .into_owned();
         assert!(
-            name.starts_with("scenario-") || RULES.iter().any(|(rule, _)| *rule == name),
+            name.starts_with("scenario-") || Rule::ALL.iter().any(|rule| rule.id() == name),
             "{name}: a pair is named after a rule or starts with scenario-"
         );
     }
@@ -107,11 +110,67 @@ fn each_spec_diffed_against_itself_reports_nothing() {
 
 #[test]
 fn the_rules_are_all_different_and_described() {
-    let mut names: Vec<&str> = RULES.iter().map(|(rule, _)| *rule).collect();
+    let mut names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.id()).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), RULES.len());
-    assert!(RULES.iter().all(|(_, why)| !why.is_empty()));
+    assert_eq!(names.len(), Rule::ALL.len());
+    assert!(Rule::ALL.iter().all(|rule| !rule.description().is_empty()));
+}
+
+/// Where the README's diff policy table starts and ends: the lines between are generated.
+const TABLE_START: &str = "<!-- diff policy table: generated from publish::diff::Rule::ALL";
+const TABLE_END: &str = "<!-- end of the diff policy table -->";
+
+/// The README's diff policy table as `Rule::ALL` says it: one row per rule, its description, its
+/// policy on each side (empty where it reports nothing), and its id.
+fn policy_table() -> String {
+    use backup_task_api::publish::diff::Side;
+    let mut table = String::from("| Change | Requests | Responses | Rule |\n|---|---|---|---|\n");
+    for rule in Rule::ALL {
+        let when = |side| rule.policy(side).map_or("", |p| p.when);
+        table.push_str(&format!(
+            "| {} | {} | {} | `{}` |\n",
+            rule.description(),
+            when(Side::Request),
+            when(Side::Response),
+            rule.id()
+        ));
+    }
+    table
+}
+
+/// The policy table in the README is `Rule::ALL`: a rule added, renamed or reclassified without
+/// the README following fails here. `BTA_WRITE_README=1` (outside CI) writes the table instead.
+#[test]
+fn the_readme_policy_table_is_rule_all() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme
+        .find(TABLE_START)
+        .expect("the README marks the table's start");
+    // The marker is an HTML comment that may span lines: the table starts after its `-->`.
+    let start = start
+        + readme[start..]
+            .find("-->\n")
+            .expect("the marker comment ends")
+        + 4;
+    let end = start
+        + readme[start..]
+            .find(TABLE_END)
+            .expect("the README marks the table's end");
+    let expected = policy_table();
+    if readme[start..end] == expected {
+        return;
+    }
+    if std::env::var_os("BTA_WRITE_README").is_some() && std::env::var_os("CI").is_none() {
+        let written = format!("{}{expected}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, written).expect("README.md written");
+        return;
+    }
+    panic!(
+        "the README's diff policy table is not Rule::ALL; run \
+         `BTA_WRITE_README=1 cargo test --test suite the_readme_policy_table` to write it:\n{expected}"
+    );
 }
 
 fn case(rule: &str, file: &str) -> String {
@@ -204,7 +263,7 @@ fn a_release_directory_as_old_picks_the_baseline() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("baseline: schemas/cbr/releases/1.0.0.yaml"),
+        text(&out.stderr).contains("baseline: schemas/cbr/releases/2.0.0.yaml"),
         "{}",
         text(&out.stderr)
     );
@@ -303,7 +362,7 @@ fn a_reference_fan_out_is_compared_once_per_pair_of_schemas() {
                 impact: diff::Impact::Breaking,
                 operation: "GET /fan".into(),
                 location: format!("response 200 application/json: {first_path}"),
-                rule: "type-changed",
+                rule: Rule::TypeChanged,
                 message: "type changed from string to integer".into(),
             }],
             "{levels} levels of {width}"

@@ -2,21 +2,16 @@
 //! the repository's valid fixtures (no drift), and recorded exchanges.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use backup_task_api::contract::{self, Api};
 use serde_json::{Value, json};
 
-use crate::support::{fixtures_dir, settings};
+use crate::support::{fixtures_dir, run_in, settings};
 
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
-
+/// Runs the binary in `dir` with nothing on stdin.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs")
+    run_in(dir, args, b"")
 }
 
 fn page(api: Api) -> Value {

@@ -3,6 +3,7 @@
 mod cli;
 mod client_cbr;
 mod client_ocp;
+mod contract_implies_reader;
 mod coverage;
 mod decisions;
 mod diff;

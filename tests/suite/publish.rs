@@ -55,7 +55,7 @@ fn every_file_stands_alone_with_id_title_and_description() {
         assert_eq!(id, format!("{BASE_URI}{path}"));
         let (api, major) = path.split_once('/').expect("api/...");
         assert!(
-            api.parse::<Api>().is_ok() && major.starts_with("v1/"),
+            api.parse::<Api>().is_ok() && major.starts_with("v2/"),
             "{path}"
         );
         assert!(
@@ -202,11 +202,11 @@ fn check_names_every_differing_missing_and_extra_file_and_write_repairs_them() {
     publication.write(root).expect("write");
     assert_eq!(publication.check(root).expect("check"), Vec::<Drift>::new());
 
-    let differs = "cbr/v1/components/OperationLog.json";
-    let missing = "ocp/v1/responses/list_log_backup_tasks/429.json";
+    let differs = "cbr/v2/components/OperationLog.json";
+    let missing = "ocp/v2/responses/list_log_backup_tasks/429.json";
     std::fs::write(root.join(differs), "{}\n").expect("write");
     std::fs::remove_file(root.join(missing)).expect("remove");
-    std::fs::write(root.join("cbr/v1/components/Stale.json"), "{}\n").expect("write");
+    std::fs::write(root.join("cbr/v2/components/Stale.json"), "{}\n").expect("write");
     // An earlier release copy is published history, not an extra file; a frozen copy of the
     // current version is not compared.
     std::fs::write(root.join("cbr/releases/0.9.0.yaml"), "old\n").expect("write");
@@ -214,8 +214,8 @@ fn check_names_every_differing_missing_and_extra_file_and_write_repairs_them() {
 
     let drift = publication.check(root).expect("check");
     let expected = [
-        ("cbr/v1/components/OperationLog.json", DriftKind::Differs),
-        ("cbr/v1/components/Stale.json", DriftKind::Extra),
+        ("cbr/v2/components/OperationLog.json", DriftKind::Differs),
+        ("cbr/v2/components/Stale.json", DriftKind::Extra),
         (missing, DriftKind::Missing),
     ]
     .map(|(path, kind)| Drift {
@@ -229,16 +229,16 @@ fn check_names_every_differing_missing_and_extra_file_and_write_repairs_them() {
     let stdout = text(&out.stdout).replace(&root.display().to_string(), "DIR");
     assert_eq!(
         stdout,
-        "DIR/cbr/v1/components/OperationLog.json: differs\n\
-         DIR/cbr/v1/components/Stale.json: extra\n\
-         DIR/ocp/v1/responses/list_log_backup_tasks/429.json: missing\n"
+        "DIR/cbr/v2/components/OperationLog.json: differs\n\
+         DIR/cbr/v2/components/Stale.json: extra\n\
+         DIR/ocp/v2/responses/list_log_backup_tasks/429.json: missing\n"
     );
 
     let report = publication.write(root).expect("rewrite");
     assert_eq!(report.written, [differs, missing]);
     // Stale.json was never in an index, so `write` leaves it (it deletes only what it wrote).
     assert!(report.removed.is_empty());
-    std::fs::remove_file(root.join("cbr/v1/components/Stale.json")).expect("remove");
+    std::fs::remove_file(root.join("cbr/v2/components/Stale.json")).expect("remove");
     assert!(publication.check(root).expect("check").is_empty());
     assert_eq!(
         std::fs::read_to_string(root.join("ocp/releases/1.0.0.yaml")).expect("frozen copy"),
@@ -313,8 +313,8 @@ fn the_index_lists_every_api_component_and_response() {
                 .expect("responses")
                 .len()
         );
-        assert_eq!(entry["openapi"], format!("{api}/v1/openapi.yaml"));
-        assert_eq!(entry["release"], format!("{api}/releases/1.0.0.yaml"));
+        assert_eq!(entry["openapi"], format!("{api}/v2/openapi.yaml"));
+        assert_eq!(entry["release"], format!("{api}/releases/2.0.0.yaml"));
     }
 }
 
@@ -414,7 +414,7 @@ impl Hostile {
 /// directory.
 #[test]
 fn a_link_planted_for_a_written_file_is_refused_and_not_followed() {
-    for relative in ["cbr/v1/components/OperationLog.json", export::INDEX] {
+    for relative in ["cbr/v2/components/OperationLog.json", export::INDEX] {
         let h = hostile();
         let link = h.plant(relative, &h.victim);
         let shown = link.display().to_string();
@@ -442,7 +442,7 @@ fn a_link_planted_for_a_written_file_is_refused_and_not_followed() {
 #[test]
 fn a_link_planted_for_a_directory_on_the_way_is_refused() {
     let h = hostile();
-    let link = h.plant("ocp/v1", &h.victim_dir);
+    let link = h.plant("ocp/v2", &h.victim_dir);
     h.refused("--out", &link.display().to_string());
     h.refused("--check", &link.display().to_string());
     h.assert_untouched();
@@ -472,7 +472,7 @@ fn index_entries_outside_the_directory_are_refused_never_deleted() {
             "\"../victim.txt\" is absolute or leaves the directory",
         ),
         ("ABSOLUTE", "is absolute or leaves the directory"),
-        ("cbr/v1/../../../victim.txt", "leaves the directory"),
+        ("cbr/v2/../../../victim.txt", "leaves the directory"),
         (
             "cbr/releases/1.0.0.yaml",
             "is a release copy, which is never removed",
@@ -489,7 +489,7 @@ fn index_entries_outside_the_directory_are_refused_never_deleted() {
         let index_before = std::fs::read(h.out.join(export::INDEX)).expect("index");
         h.refused("--out", named);
         h.assert_untouched();
-        assert!(h.out.join("cbr/releases/1.0.0.yaml").is_file(), "{entry}");
+        assert!(h.out.join("cbr/releases/2.0.0.yaml").is_file(), "{entry}");
         assert_eq!(
             std::fs::read(h.out.join(export::INDEX)).expect("index"),
             index_before,
@@ -521,7 +521,7 @@ fn index_entries_outside_the_directory_are_refused_never_deleted() {
 #[test]
 fn check_reports_a_stray_link_as_extra_without_entering_it() {
     let h = hostile();
-    std::os::unix::fs::symlink(&h.victim_dir, h.out.join("cbr/v1/stray")).expect("symlink");
+    std::os::unix::fs::symlink(&h.victim_dir, h.out.join("cbr/v2/stray")).expect("symlink");
     let drift = export::publication()
         .expect("publication")
         .check(&h.out)
@@ -529,7 +529,7 @@ fn check_reports_a_stray_link_as_extra_without_entering_it() {
     assert_eq!(
         drift,
         [Drift {
-            path: "cbr/v1/stray".into(),
+            path: "cbr/v2/stray".into(),
             kind: DriftKind::Extra
         }]
     );

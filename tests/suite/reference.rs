@@ -48,7 +48,7 @@ fn both_apis_publish_a_reference_and_a_changelog_listed_in_the_index() {
         .collect();
     for api in Api::ALL {
         let entry = &index["apis"][api.name()];
-        let reference = format!("{api}/v1/REFERENCE.md");
+        let reference = format!("{api}/v2/REFERENCE.md");
         let changelog = format!("{api}/CHANGELOG.md");
         assert_eq!(entry["reference"], reference.as_str());
         assert_eq!(entry["changelog"], changelog.as_str());
@@ -237,7 +237,7 @@ fn schemas_check_names_an_edited_reference_and_a_missing_changelog() {
         .expect("publication")
         .write(dir.path())
         .expect("written");
-    let reference = dir.path().join("cbr/v1/REFERENCE.md");
+    let reference = dir.path().join("cbr/v2/REFERENCE.md");
     let mut text = std::fs::read_to_string(&reference).expect("reference written");
     text.push_str("\nEdited by hand.\n");
     std::fs::write(&reference, text).expect("edit");
@@ -258,7 +258,7 @@ fn schemas_check_names_an_edited_reference_and_a_missing_changelog() {
     assert_eq!(
         lines,
         [
-            "/cbr/v1/REFERENCE.md: differs",
+            "/cbr/v2/REFERENCE.md: differs",
             "/ocp/CHANGELOG.md: missing"
         ]
     );

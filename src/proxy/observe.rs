@@ -119,7 +119,16 @@ impl fmt::Display for Observed {
             Outcome::Valid => f.write_str(" ok"),
             Outcome::Violations(violations) => {
                 let n = violations.len();
-                write!(f, " {n} violation{}:", if n == 1 { "" } else { "s" })?;
+                let breaking = violations
+                    .iter()
+                    .filter(|v| v.impact == Impact::Breaking)
+                    .count();
+                write!(
+                    f,
+                    " {n} violation{} ({breaking} breaking, {} strict-readers):",
+                    if n == 1 { "" } else { "s" },
+                    n - breaking
+                )?;
                 for v in violations.iter().take(LISTED_VIOLATIONS) {
                     let at = if v.pointer.is_empty() {
                         "/"
@@ -128,7 +137,8 @@ impl fmt::Display for Observed {
                     };
                     write!(
                         f,
-                        " [{} at {}: {}]",
+                        " [{} {} at {}: {}]",
+                        v.impact,
                         escape(&v.keyword),
                         escape(at),
                         escape(&v.message)

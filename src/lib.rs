@@ -34,6 +34,8 @@ pub mod demo;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod ocp;
+#[cfg(feature = "mock")]
+pub mod proxy;
 #[cfg(feature = "publish")]
 pub mod publish;
 #[cfg(feature = "contract")]

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
-use cli::{demo, diff, drift, list, mock, schemas, validate};
+use cli::{demo, diff, drift, list, mock, proxy, schemas, validate};
 
 /// Typed clients, contract checks and schemas for the CBR operation-log and OCP log-backup-task APIs.
 #[derive(Parser)]
@@ -29,6 +29,7 @@ enum Command {
     Diff(diff::Args),
     Demo(demo::Args),
     Mock(mock::Args),
+    Proxy(proxy::Args),
     #[command(subcommand)]
     List(list::Command),
 }
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Demo(args) => demo::run(args),
         Command::Mock(args) => mock::run(args),
+        Command::Proxy(args) => proxy::run(args),
         Command::List(command) => list::run(command),
     };
     cli::exit::finish(result)

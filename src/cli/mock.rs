@@ -66,6 +66,11 @@ pub struct Args {
     /// is closed.
     #[arg(long, default_value_t = mock::DEFAULT_WRITE_TIMEOUT.as_secs() * 1000)]
     write_timeout_ms: u64,
+    /// Serve the exchanges recorded in FILE (by `proxy --record`) instead of mock data, matched
+    /// on method, path and query (in any order, credentials ignored); the data, auth and fault
+    /// options do not apply.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<std::path::PathBuf>,
 }
 
 /// Runs `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to
@@ -94,6 +99,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     // Before binding, so a bad option is a usage error and no URL is printed.
     config.validate().context("invalid mock options")?;
+    if let Some(path) = &args.replay {
+        return replay(path, args.addr, config);
+    }
     super::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -150,4 +158,32 @@ fn banner(out: &mut impl io::Write, config: &MockConfig) -> io::Result<()> {
         config.header_timeout.as_millis()
     )?;
     out.flush()
+}
+
+/// `mock --replay`: the recording is read before binding, so a bad one prints no URL.
+fn replay(
+    path: &std::path::Path,
+    addr: SocketAddr,
+    config: MockConfig,
+) -> anyhow::Result<ExitCode> {
+    let recording = mock::Recording::open(path)?;
+    super::runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let mut url_out = io::stdout().lock();
+        writeln!(url_out, "http://{}", listener.local_addr()?)?;
+        url_out.flush()?;
+        drop(url_out);
+        eprintln!(
+            "replaying {} recorded exchanges from {}; Ctrl-C stops",
+            recording.len(),
+            backup_task_api::common::terminal::escape(&path.display().to_string())
+        );
+        mock::serve_replay(listener, &config, recording, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }

@@ -14,6 +14,7 @@ mod format;
 pub mod list;
 pub mod mock;
 mod progress;
+pub mod proxy;
 mod records;
 pub mod schemas;
 pub mod validate;

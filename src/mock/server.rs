@@ -38,7 +38,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
 /// The bounds a connection is served under.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
+pub(crate) struct Limits {
     /// Connections open at once.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers, or to start the next request.
@@ -49,7 +49,7 @@ pub(super) struct Limits {
 
 /// Serves `router` on `listener` under `limits` until `shutdown` completes; then stops accepting,
 /// lets each open connection finish its request, and returns once every connection is closed.
-pub(super) async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     router: Router,
     limits: Limits,

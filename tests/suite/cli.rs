@@ -359,6 +359,7 @@ fn help_of_demo_mock_and_list_is_snapshotted() {
     for (name, args) in [
         ("cli_demo_help", &["demo", "--help"][..]),
         ("cli_mock_help", &["mock", "--help"][..]),
+        ("cli_proxy_help", &["proxy", "--help"][..]),
         ("cli_list_cbr_help", &["list", "cbr", "--help"][..]),
         ("cli_list_ocp_help", &["list", "ocp", "--help"][..]),
     ] {

@@ -13,6 +13,7 @@ mod fixtures;
 mod fuzz_regressions;
 mod generated;
 mod mock;
+mod proxy;
 mod publish;
 mod reference;
 mod schemars_agreement;

@@ -12,6 +12,8 @@ use backup_task_api::{cbr, ocp};
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
 
 const TOKEN: &str = "tok-proxy-7d1e2f";
@@ -248,6 +250,35 @@ fn typed_clients_through_the_proxy_list_every_record_once_and_the_recording_repl
         assert_eq!(mode & 0o777, 0o600);
     }
 
+    // Contract-valid traffic: `validate --exchanges` passes it, and `drift` finds nothing for
+    // either API (each skips the other's exchanges).
+    let rec = recording.to_str().expect("UTF-8");
+    let validated = support::run(&["validate", "--exchanges", rec]);
+    assert_eq!(
+        validated.status.code(),
+        Some(0),
+        "{}",
+        support::stderr(&validated)
+    );
+    assert!(
+        support::stderr(&validated).ends_with(&format!(
+            "{} input(s) checked against recorded exchanges: 0 invalid, 0 violation(s) (0 breaking)\n",
+            lines.len()
+        )),
+        "{}",
+        support::stderr(&validated)
+    );
+    for api in ["cbr", "ocp"] {
+        let drift = support::run(&["drift", "--api", api, "--exchanges", rec]);
+        let report = support::stdout(&drift);
+        assert_eq!(drift.status.code(), Some(0), "{api}: {report}");
+        assert!(
+            report.contains(&format!("{api} payload(s) walked"))
+                && report.contains(": 0 drift finding(s)"),
+            "{api}: {report}"
+        );
+    }
+
     drop(mock);
     let replay = Server::spawn(&[
         "mock",
@@ -262,8 +293,11 @@ fn typed_clients_through_the_proxy_list_every_record_once_and_the_recording_repl
 
 #[test]
 fn the_mocks_faults_show_in_the_proxys_lines_and_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let recording = dir.path().join("faults.ndjson");
+    let rec = recording.to_str().expect("UTF-8");
     let mock = mock(&[]);
-    let proxy = proxy(&mock.url, &[]);
+    let proxy = proxy(&mock.url, &["--record", rec]);
     let runtime = runtime();
     let url = format!("{}/v3/{CBR_PROJECT_ID}/operation-logs?limit=5", proxy.url);
     let statuses: Vec<u16> = runtime.block_on(async {
@@ -322,6 +356,43 @@ fn the_mocks_faults_show_in_the_proxys_lines_and_summary() {
         "{summary}"
     );
     assert!(summary.contains("1 upstream 5xx"), "{summary}");
+
+    // The recording tells the same story to `validate --exchanges` and to `drift`.
+    let validated = support::run(&["validate", "--exchanges", rec]);
+    let report = support::stdout(&validated);
+    assert_eq!(validated.status.code(), Some(1), "{report}");
+    assert_eq!(
+        report
+            .lines()
+            .filter(|l| l.contains("breaking: not JSON"))
+            .count(),
+        2,
+        "{report}"
+    );
+    for status in ["503", "429"] {
+        assert!(
+            report.contains(&format!(
+                "strict-readers: (root): status {status} is not documented"
+            )),
+            "{report}"
+        );
+    }
+    let drift = support::run(&["drift", "--api", "cbr", "--exchanges", rec]);
+    let report = support::stdout(&drift);
+    assert_eq!(drift.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("status 503, which the operation does not document"),
+        "{report}"
+    );
+    assert!(
+        report.contains("status 429, which the operation does not document"),
+        "{report}"
+    );
+    assert!(
+        report.contains("bodies that are not JSON, 2 time(s)"),
+        "{report}"
+    );
+    assert!(report.contains(": 3 drift finding(s)"), "{report}");
 }
 
 #[test]

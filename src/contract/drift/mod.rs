@@ -2,7 +2,7 @@
 //! contract does not say, aggregated, each finding worded as a proposed register row or spec
 //! change.
 //!
-//! Every payload is walked beside its schema ([`walk`]): members a closed object does not
+//! Every payload is walked beside its schema (`walk`): members a closed object does not
 //! declare, grouped by path template (`/operation_logs/*/extra_info/resource/zone`) with a count
 //! and the first location; enum values the spec does not list; `null` where the spec promises a
 //! value; values of another type; numbers and lengths beyond a bound; the timestamp shapes seen

@@ -42,10 +42,13 @@ export const cbrEveryFilter: NonNullable<CbrList["parameters"]["query"]> = {
 type CbrPage = CbrList["responses"][200]["content"]["application/json"];
 type OperationLog = Cbr["schemas"]["OperationLog"];
 
-/** One line per task, reading every always-present field without a check. */
+/**
+ * One line per task, reading every always-present field without a check. Since 2.0.0 the page's
+ * `count` and `operation_logs` are optional (as in every CBR SDK), so they are checked here.
+ */
 export function cbrLines(page: CbrPage): string[] {
-  const count: number = page.count;
-  return page.operation_logs.map((log: OperationLog) => {
+  const count: number | undefined = page.count;
+  return (page.operation_logs ?? []).map((log: OperationLog) => {
     const id: string = log.id;
     const project: string = log.project_id;
     const times: string[] = [log.created_at, log.started_at, log.updated_at];

@@ -12,7 +12,9 @@
 #    files, with hyperfine if installed (apt-get install hyperfine), else `date +%s%N`.
 # 3. One 50 MB page, both CLIs, the same way.
 #
-# Environment: CORPUS (default 10000) files, SECONDS_PER_API (default 5) for ajv's timed window.
+# Environment: CORPUS (default 10000) files, SECONDS_PER_API (default 5) for ajv's timed window,
+# BASELINE_BIN (optional): an older build of backup-task-api, timed beside the current one in 2.
+# and 3., so before and after come from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,7 +86,9 @@ node benches/ajv_bench.mjs corpus "$work" "$work/corpus" "$corpus_size"
 # Both must agree that every file is valid before their times mean anything.
 "$bin" validate --api cbr "$work/corpus" >/dev/null
 "${ajv_cli[@]}" -d "$work/corpus/*.json" >/dev/null 2>&1
-time_both 5 \
+baseline=()
+[ -n "${BASELINE_BIN:-}" ] && baseline=("baseline=$BASELINE_BIN validate --api cbr $work/corpus")
+time_both 5 "${baseline[@]}" \
   "backup-task-api=$bin validate --api cbr $work/corpus" \
   "ajv-cli=${ajv_cli[*]} -d '$work/corpus/*.json'"
 
@@ -93,6 +97,8 @@ echo "== whole process: one 50 MB CBR page =="
 node benches/ajv_bench.mjs large "$work" "$work/large.json" 50
 ls -l "$work/large.json" | awk '{print $5 " bytes"}'
 "$bin" validate --api cbr "$work/large.json" >/dev/null
-time_both 3 \
+baseline=()
+[ -n "${BASELINE_BIN:-}" ] && baseline=("baseline=$BASELINE_BIN validate --api cbr $work/large.json")
+time_both 3 "${baseline[@]}" \
   "backup-task-api=$bin validate --api cbr $work/large.json" \
   "ajv-cli=${ajv_cli[*]} -d $work/large.json"

@@ -532,33 +532,37 @@ impl Contract {
         let compiled = self.compiled(target)?;
         let bytes = strip_bom(bytes);
         let fast = self.tape_validator(target, compiled)?;
-        let verdict = tape::with_document(bytes, |document| {
-            let document = document?;
-            let mut violations: Vec<Violation> = document
-                .repeated_names()
-                .iter()
-                .map(repeated::Repeated::violation)
-                .collect();
-            if violations.is_empty() && fast.is_valid(document.root()) {
-                return Some(Verdict::Valid);
-            }
-            for error in fast.iter_errors(document.root()) {
-                let pointer = error.instance_path().as_str().to_owned();
-                let (message, impact) = match document.node_of(error.instance()) {
-                    Some(node) => (
-                        redact::message(&error, &pointer, &node)?,
-                        impact::of(&error, &node, &compiled.document),
-                    ),
-                    // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
-                    None => (
-                        redact::message_of_value(&error, &pointer, error.instance()),
-                        impact::of(&error, &error.instance().as_ref(), &compiled.document),
-                    ),
-                };
-                violations.push(violation(&error, pointer, message, impact));
-            }
-            Some(to_verdict(violations))
+        let verdict =
+            tape::with_document(bytes, |document| check_document(compiled, fast, document?));
+        self.finish(target, bytes, verdict)
+    }
+
+    /// [`Contract::check_bytes`] of the bytes `buffer` holds, read in place where the fast path
+    /// can ([`tape::with_document_in_place`]): a large document is not copied first. `buffer`
+    /// holds the same bytes afterwards.
+    pub(crate) fn check_buffer(
+        &self,
+        target: &Target,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Verdict, ContractError> {
+        if buffer.starts_with(b"\xEF\xBB\xBF") {
+            return self.check_bytes(target, buffer);
+        }
+        let compiled = self.compiled(target)?;
+        let fast = self.tape_validator(target, compiled)?;
+        let verdict = tape::with_document_in_place(buffer, |document| {
+            check_document(compiled, fast, document?)
         });
+        self.finish(target, buffer, verdict)
+    }
+
+    /// The verdict of the fast path, or when it declined, of `serde_json` on `bytes`.
+    fn finish(
+        &self,
+        target: &Target,
+        bytes: &[u8],
+        verdict: Option<Verdict>,
+    ) -> Result<Verdict, ContractError> {
         if let Some(verdict) = verdict {
             return Ok(verdict);
         }
@@ -610,6 +614,39 @@ impl Contract {
             )
         })
     }
+}
+
+/// The verdict on a parsed tape; `None` for the rare violation whose message needs more than the
+/// failing value ([`redact::message`]): the caller then checks a `Value`.
+fn check_document(
+    compiled: &Compiled,
+    fast: &jsonschema::Validator<tape::TapeJson>,
+    document: &tape::Document<'_>,
+) -> Option<Verdict> {
+    let mut violations: Vec<Violation> = document
+        .repeated_names()
+        .iter()
+        .map(repeated::Repeated::violation)
+        .collect();
+    if violations.is_empty() && fast.is_valid(document.root()) {
+        return Some(Verdict::Valid);
+    }
+    for error in fast.iter_errors(document.root()) {
+        let pointer = error.instance_path().as_str().to_owned();
+        let (message, impact) = match document.node_of(error.instance()) {
+            Some(node) => (
+                redact::message(&error, &pointer, &node)?,
+                impact::of(&error, &node, &compiled.document),
+            ),
+            // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
+            None => (
+                redact::message_of_value(&error, &pointer, error.instance()),
+                impact::of(&error, &error.instance().as_ref(), &compiled.document),
+            ),
+        };
+        violations.push(violation(&error, pointer, message, impact));
+    }
+    Some(to_verdict(violations))
 }
 
 /// A violation of a jsonschema error with its pointer and finished message.
@@ -701,6 +738,29 @@ mod tests {
             text.contains("response 418") && text.contains("response 200"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn checking_a_buffer_in_place_gives_check_bytes_verdict() {
+        let contract = Contract::get(Api::Cbr).expect("compiles");
+        let target = Target::Response { status: 200 };
+        let texts: &[&[u8]] = &[
+            br#"{"count":1,"operation_logs":[{"id":"a","status":"success"}]}"#,
+            br#"{"count":"1","operation_logs":{},"limit":0,"extra":true}"#,
+            br#"{"count":1,"count":2,"operation_logs":[{"id":"a\u00e9\"","status":"nope"}]}"#,
+            b"\xEF\xBB\xBF{\"count\":-1}",
+            br#"{"count":1.0}"#,
+            b"{\"count\": tru",
+            b"",
+        ];
+        for text in texts {
+            let expected = contract.check_bytes(&target, text).expect("target");
+            let mut buffer = text.to_vec();
+            let found = contract.check_buffer(&target, &mut buffer).expect("target");
+            let shown = String::from_utf8_lossy(text);
+            assert_eq!(found, expected, "{shown}");
+            assert_eq!(buffer, *text, "{shown}");
+        }
     }
 
     #[test]

@@ -59,11 +59,74 @@ struct State {
 /// Parses `bytes` with simd-json and calls `f` with the document, or with `None` when the fast
 /// path declines the text (see the module docs): the caller then parses it with `serde_json`.
 pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R) -> R {
-    thread_local! {
-        static STATE: RefCell<State> = RefCell::default();
+    let mut state = take_state();
+    let mut scratch = std::mem::take(&mut state.scratch);
+    scratch.clear();
+    scratch.reserve(bytes.len() + simd_json::INPUT_PADDING);
+    scratch.extend_from_slice(bytes);
+    scratch.resize(bytes.len() + simd_json::INPUT_PADDING, b' ');
+    let result = parse_padded(&mut state, &mut scratch, bytes.len(), f);
+    state.scratch = scratch;
+    put_state(state, bytes.len());
+    result
+}
+
+/// [`with_document`] of the bytes `buffer` holds, parsed where they are instead of in a copy:
+/// a large document's copy cost more than its parse, most of it the first touch of the fresh
+/// pages. simd-json writes into its input only where it unescapes a string, so text with no
+/// backslash is read in place and left as it was (the caller's `serde_json` fallback still sees
+/// the original); other text goes through the copy. `buffer` holds the same bytes afterwards;
+/// its capacity may grow by [`simd_json::INPUT_PADDING`] (reserve that to spare a reallocation).
+pub fn with_document_in_place<R>(
+    buffer: &mut Vec<u8>,
+    f: impl FnOnce(Option<&Document<'_>>) -> R,
+) -> R {
+    if has_backslash(buffer) {
+        return with_document(buffer, f);
     }
-    // Taken out rather than borrowed, so a nested call (none today) gets fresh buffers.
-    let mut state = STATE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let len = buffer.len();
+    let mut state = take_state();
+    buffer.resize(len + simd_json::INPUT_PADDING, b' ');
+    let result = parse_padded(&mut state, buffer, len, f);
+    buffer.truncate(len);
+    put_state(state, len);
+    result
+}
+
+/// Whether `bytes` holds a backslash: whole chunks compared without a branch per byte, so the
+/// scan runs at memory speed.
+fn has_backslash(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(256)
+        .any(|chunk| chunk.iter().fold(false, |seen, &b| seen | (b == b'\\')))
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::default();
+}
+
+/// The thread's buffers, taken out rather than borrowed, so a nested call (none today) gets
+/// fresh ones.
+fn take_state() -> State {
+    STATE.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}
+
+/// Gives the buffers back after a document of `len` bytes.
+fn put_state(state: State, len: usize) {
+    if len <= KEEP_BYTES {
+        // A huge document's buffers are dropped instead of held for the thread's life.
+        STATE.with(|s| *s.borrow_mut() = state);
+    }
+}
+
+/// Parses `padded[..len]` (followed by at least [`simd_json::INPUT_PADDING`] bytes) into the
+/// state's tape and calls `f` with it, as [`with_document`] says.
+fn parse_padded<R>(
+    state: &mut State,
+    padded: &mut [u8],
+    len: usize,
+    f: impl FnOnce(Option<&Document<'_>>) -> R,
+) -> R {
     let mut buffers = state
         .buffers
         .take()
@@ -73,29 +136,18 @@ pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R
         .take()
         .unwrap_or_else(simd_json::Tape::null)
         .reset();
-    let mut scratch = std::mem::take(&mut state.scratch);
-    scratch.clear();
-    scratch.reserve(bytes.len() + simd_json::INPUT_PADDING);
-    scratch.extend_from_slice(bytes);
-    scratch.resize(bytes.len() + simd_json::INPUT_PADDING, b' ');
-    let result =
-        match simd_json::fill_tape_padded(&mut scratch, bytes.len(), &mut buffers, &mut tape) {
-            Ok(()) if !tape.0.is_empty() => {
-                let repeated = hide_repeated(&mut tape.0);
-                f(Some(&Document {
-                    nodes: &tape.0,
-                    repeated,
-                }))
-            }
-            _ => f(None),
-        };
-    if bytes.len() <= KEEP_BYTES {
-        // A huge document's buffers are dropped instead of held for the thread's life.
-        state.nodes = Some(tape.reset());
-        state.buffers = Some(buffers);
-        state.scratch = scratch;
-        STATE.with(|s| *s.borrow_mut() = state);
-    }
+    let result = match simd_json::fill_tape_padded(padded, len, &mut buffers, &mut tape) {
+        Ok(()) if !tape.0.is_empty() => {
+            let repeated = hide_repeated(&mut tape.0);
+            f(Some(&Document {
+                nodes: &tape.0,
+                repeated,
+            }))
+        }
+        _ => f(None),
+    };
+    state.nodes = Some(tape.reset());
+    state.buffers = Some(buffers);
     result
 }
 
@@ -766,6 +818,43 @@ mod tests {
         assert!(fast(deep(FAST_MAX_DEPTH + 1).as_bytes()).is_none());
         assert!(fast(deep(FAST_MAX_DEPTH).as_bytes()).is_some());
         assert!(fast(deep(100_000).as_bytes()).is_none());
+    }
+
+    #[test]
+    fn in_place_reads_as_the_copy_does_and_leaves_the_bytes_alone() {
+        let texts: &[&[u8]] = &[
+            br#"{"a":[1,2.5,-0],"b":{"c":null},"d":"x"}"#,
+            br#"{"a":"esc\"aped\u00e9","a":"x\\y"}"#,
+            br#"{"k":1,"k":2}"#,
+            b"[1,2",
+            b"[123456789012345678901234567890]",
+            b"",
+            b"7",
+        ];
+        for text in texts {
+            let shown = String::from_utf8_lossy(text);
+            let copied = with_document(text, |doc| {
+                doc.map(|d| (d.to_value(), d.repeated_names().to_vec()))
+            });
+            // With and without spare room for the padding.
+            for spare in [0, simd_json::INPUT_PADDING] {
+                let mut buffer = Vec::with_capacity(text.len() + spare);
+                buffer.extend_from_slice(text);
+                let in_place = with_document_in_place(&mut buffer, |doc| {
+                    doc.map(|d| (d.to_value(), d.repeated_names().to_vec()))
+                });
+                assert_eq!(in_place, copied, "{shown}");
+                assert_eq!(buffer, *text, "{shown}");
+            }
+        }
+        assert!(has_backslash(
+            &[b'a'; 1000]
+                .iter()
+                .chain(b"\\")
+                .copied()
+                .collect::<Vec<_>>()
+        ));
+        assert!(!has_backslash(&[b'a'; 1000]));
     }
 
     #[test]

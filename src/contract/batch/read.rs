@@ -48,7 +48,13 @@ impl Task {
                 regular_only,
             } => {
                 let outcome = match read_document(path, *regular_only, options.max_bytes) {
-                    Ok(bytes) => outcome(against, &bytes, None),
+                    // The file's own buffer is checked in place: no copy of a large document.
+                    Ok(mut bytes) => match against {
+                        Against::Target(contract, target) => {
+                            to_outcome(contract.check_buffer(target, &mut bytes), None)
+                        }
+                        Against::Exchanges(_) => outcome(against, &bytes, None),
+                    },
                     Err(outcome) => outcome,
                 };
                 Entry {
@@ -110,7 +116,15 @@ fn exchange_outcome(line_bytes: &[u8], line: Option<usize>, fallback: Option<Api
 
 /// The verdict of `contract` on `bytes` as `target`.
 fn verdict(contract: &Contract, target: &Target, bytes: &[u8], line: Option<usize>) -> Outcome {
-    match contract.check_bytes(target, bytes) {
+    to_outcome(contract.check_bytes(target, bytes), line)
+}
+
+/// The outcome of a check; `line` is where an NDJSON payload sits in its file.
+fn to_outcome(
+    checked: Result<Verdict, crate::contract::ContractError>,
+    line: Option<usize>,
+) -> Outcome {
+    match checked {
         Ok(Verdict::Valid) => Outcome::Valid,
         Ok(Verdict::Invalid { violations }) => Outcome::Invalid(violations),
         // The parser saw one line; its line is the file's.
@@ -175,8 +189,12 @@ pub(in crate::contract) fn read_capped(
     size: Option<u64>,
     max_bytes: u64,
 ) -> Result<Vec<u8>, Capped> {
-    // A regular file's size is known: read it into one allocation, not a doubling series.
-    let expected = size.unwrap_or(0).min(max_bytes).saturating_add(1);
+    // A regular file's size is known: read it into one allocation, not a doubling series, with
+    // room for the padding the fast path adds to parse it in place (`tape::with_document_in_place`).
+    let expected = size
+        .unwrap_or(0)
+        .min(max_bytes)
+        .saturating_add(1 + simd_json::INPUT_PADDING as u64);
     let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     reader
         .take(max_bytes.saturating_add(1))

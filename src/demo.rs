@@ -64,13 +64,13 @@ impl DemoReport {
 #[non_exhaustive]
 pub enum DemoError {
     /// The mock did not start or stop.
-    #[error("the mock server failed: {0}")]
+    #[error("the mock server failed")]
     Mock(#[from] std::io::Error),
     /// A client call failed.
-    #[error("a client call failed: {0}")]
+    #[error("a client call failed")]
     Client(#[from] Error),
     /// The contract did not load.
-    #[error("the contract did not load: {0}")]
+    #[error("the contract did not load")]
     Contract(#[from] contract::ContractError),
 }
 

@@ -12,9 +12,7 @@ use backup_task_api::{cbr, ocp};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::support;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-task-api");
+use crate::support::{self, BIN};
 
 const TOKEN: &str = "tok-proxy-7d1e2f";
 const CBR_AK: &str = "cbr-ak";

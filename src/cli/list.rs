@@ -149,6 +149,8 @@ trait Listing<'a> {
     type Page;
     /// Every page, with the raw body it was decoded from.
     fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a;
+    /// The typed records of a page (all a table needs).
+    fn records(page: &Page<Self::Page>) -> &[Self::Record];
     /// Each typed record of a page with the record as the service sent it, `None` when the two
     /// cannot be paired.
     fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>>;
@@ -172,11 +174,20 @@ async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<
             if let Some(check) = check.as_mut() {
                 check.page(page.number, &page.body, &progress)?;
             }
-            let records = L::records_with_raw(&page)
-                .context("the page's raw records do not match its typed records")?;
-            for (record, raw) in records {
-                progress.inc(1);
-                printer.record(&raw, L::row(record))?;
+            if let Format::Table = common.format {
+                // A table shows typed fields only: the raw records are not read at all.
+                let records = L::records(&page);
+                for record in records {
+                    printer.record(&(), || L::row(record))?;
+                }
+                progress.inc(records.len() as u64);
+            } else {
+                let records = L::records_with_raw(&page)
+                    .context("the page's raw records do not match its typed records")?;
+                progress.inc(records.len() as u64);
+                for (record, raw) in records {
+                    printer.record(&raw, || L::row(record))?;
+                }
             }
             if !common.all {
                 break;
@@ -354,6 +365,10 @@ impl<'a> Listing<'a> for cbr::ListOpLogs<'a> {
         cbr::ListOpLogs::pages(self)
     }
 
+    fn records(page: &Page<Self::Page>) -> &[Self::Record] {
+        &page.value.operation_logs
+    }
+
     fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {
         cbr::records_with_raw(page)
     }
@@ -457,6 +472,10 @@ impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
 
     fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a {
         ocp::ListLogBackupTasks::pages(self)
+    }
+
+    fn records(page: &Page<Self::Page>) -> &[Self::Record] {
+        &page.value.data.contents
     }
 
     fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {

@@ -42,10 +42,22 @@ impl<W: io::Write> Printer<W> {
         })
     }
 
-    pub fn record<T: Serialize>(&mut self, value: &T, row: Vec<String>) -> anyhow::Result<()> {
+    /// Writes one record: `value` in JSON and NDJSON, the cells `row` makes in a table (only
+    /// asked for there, so JSON output builds no cells).
+    pub fn record<T: Serialize>(
+        &mut self,
+        value: &T,
+        row: impl FnOnce() -> Vec<String>,
+    ) -> anyhow::Result<()> {
         match self.format {
             Format::Table => {
-                let row: Vec<String> = row.iter().map(|cell| escape(cell).into_owned()).collect();
+                let row: Vec<String> = row()
+                    .into_iter()
+                    .map(|cell| match escape(&cell) {
+                        std::borrow::Cow::Borrowed(_) => cell,
+                        std::borrow::Cow::Owned(escaped) => escaped,
+                    })
+                    .collect();
                 match &self.widths {
                     Some(widths) => write_row(&mut self.out, &row, widths)?,
                     None => {
@@ -56,17 +68,18 @@ impl<W: io::Write> Printer<W> {
                     }
                 }
             }
-            Format::Ndjson => writeln!(self.out, "{}", serde_json::to_string(value)?)?,
+            // Straight into the buffered output: a raw record is copied once, not via a String.
+            Format::Ndjson => {
+                serde_json::to_writer(&mut self.out, value)?;
+                self.out.write_all(b"\n")?;
+            }
             Format::Text | Format::Junit | Format::Markdown => {
                 unreachable!("Printer::new refuses {}", self.format)
             }
             Format::Json => {
-                write!(
-                    self.out,
-                    "{}{}",
-                    if self.first { "[\n  " } else { ",\n  " },
-                    serde_json::to_string(value)?
-                )?;
+                let separator = if self.first { "[\n  " } else { ",\n  " };
+                self.out.write_all(separator.as_bytes())?;
+                serde_json::to_writer(&mut self.out, value)?;
             }
         }
         self.first = false;
@@ -106,12 +119,17 @@ impl<W: io::Write> Printer<W> {
 }
 
 fn write_row(out: &mut impl io::Write, row: &[String], widths: &[usize]) -> io::Result<()> {
-    let cells: Vec<String> = row
-        .iter()
-        .zip(widths)
-        .map(|(c, w)| format!("{c:<w$}"))
-        .collect();
-    writeln!(out, "{}", cells.join("  ").trim_end())
+    use std::fmt::Write as _;
+    // One line built in place (no String per cell), then written without its trailing blanks.
+    let mut line = String::with_capacity(widths.iter().sum::<usize>() + 2 * widths.len());
+    for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(line, "{cell:<width$}");
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 #[cfg(test)]
@@ -128,10 +146,10 @@ mod tests {
         let mut printer =
             Printer::new(Vec::new(), Format::Table, &["id", "status"]).expect("a record format");
         for i in 0..999 {
-            printer.record(&i, row(i)).expect("buffered");
+            printer.record(&i, || row(i)).expect("buffered");
         }
         assert!(printer.out.is_empty(), "still sizing the columns");
-        printer.record(&0, row(999)).expect("printed");
+        printer.record(&0, || row(999)).expect("printed");
         assert_eq!(
             printer.out.split(|b| *b == b'\n').count() - 1,
             1001,
@@ -139,7 +157,9 @@ mod tests {
         );
         assert!(printer.rows.is_empty(), "nothing is held once printed");
         printer
-            .record(&0, vec!["a-much-longer-id-than-before".into(), "ok".into()])
+            .record(&0, || {
+                vec!["a-much-longer-id-than-before".into(), "ok".into()]
+            })
             .expect("printed");
         assert!(printer.rows.is_empty(), "later rows are not held either");
         printer.finish(Ok(())).expect("finished");
@@ -150,9 +170,9 @@ mod tests {
         let mut printer =
             Printer::new(Vec::new(), Format::Table, &["id", "status"]).expect("a record format");
         printer
-            .record(&0, vec!["a\x1b[2Kb\r".into(), "ok".into()])
+            .record(&0, || vec!["a\x1b[2Kb\r".into(), "ok".into()])
             .expect("row");
-        printer.record(&0, row(1)).expect("row");
+        printer.record(&0, || row(1)).expect("row");
         printer.print_table_head().expect("printed");
         let text = String::from_utf8(printer.out).expect("utf-8");
         let shown = r"a\x1b[2Kb\r";
@@ -170,13 +190,13 @@ mod tests {
     fn a_failed_listing_leaves_the_json_array_open_and_prints_the_table_so_far() {
         let mut out = Vec::new();
         let mut json = Printer::new(&mut out, Format::Json, &["id"]).expect("a record format");
-        json.record(&1, vec![]).expect("record");
+        json.record(&1, Vec::new).expect("record");
         assert!(json.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
         assert_eq!(out, b"[\n  1", "no closing bracket: not a complete array");
         let mut out = Vec::new();
         let mut table =
             Printer::new(&mut out, Format::Table, &["id", "status"]).expect("a record format");
-        table.record(&1, row(1)).expect("record");
+        table.record(&1, || row(1)).expect("record");
         assert!(table.finish(Err(anyhow::anyhow!("page 2 failed"))).is_err());
         assert_eq!(out, b"id    status\nid-1  ok\n");
     }

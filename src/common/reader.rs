@@ -14,7 +14,9 @@
 
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 /// `bytes` with every integral float (`1.0`, `1e2`, `-0.0`, `100.0e-2`) that fits in an `i64`
@@ -58,14 +60,39 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error>
 /// The index after the string that starts at `start` (a `"`), or the end of `bytes`.
 fn end_of_string(bytes: &[u8], start: usize) -> usize {
     let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    loop {
+        i = next_quote_or_backslash(bytes, i);
+        match bytes.get(i) {
+            Some(b'\\') => i += 2,
+            Some(_) => return i + 1,
+            None => return bytes.len(),
         }
     }
-    bytes.len()
+}
+
+/// The index of the first `"` or `\` in `bytes` at or after `from`, or `bytes.len()`: eight bytes
+/// at a time (a string's text is most of a page, and this scan is on every body the clients read).
+fn next_quote_or_backslash(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // Whether any byte of `word` is zero (exact as a yes/no).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if has_zero(word ^ QUOTES) || has_zero(word ^ BACKSLASHES) {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(|b| matches!(b, b'"' | b'\\'))
+        .map_or(bytes.len(), |at| i + at)
 }
 
 /// The index after the number-like run that starts at `start`.
@@ -80,6 +107,10 @@ fn end_of_number(bytes: &[u8], start: usize) -> usize {
 /// The integer `token` stands for, when it is a JSON number with a fraction or exponent part
 /// whose value is whole and fits in an `i64` or a `u64`.
 fn integral(token: &[u8]) -> Option<String> {
+    // Most numbers are integers already: no fraction, no exponent, nothing to do.
+    if !token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return None;
+    }
     let text = std::str::from_utf8(token).ok()?;
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -99,6 +130,10 @@ fn integral(token: &[u8]) -> Option<String> {
         return None;
     }
     if fraction.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    // A fraction with a digit other than 0 and no exponent to move it (`100.1899`): not whole.
+    if exponent.is_none() && fraction.is_some_and(|f| f.bytes().any(|b| b != b'0')) {
         return None;
     }
     let shift: i64 = match exponent {
@@ -155,40 +190,135 @@ fn integral(token: &[u8]) -> Option<String> {
 /// NDJSON needs): member order, number spelling, escapes and unknown members stay. `None` when
 /// `body` is not JSON or holds no array there.
 pub fn raw_array(body: &[u8], pointer: &[&str]) -> Option<Vec<Box<RawValue>>> {
-    let mut node: &RawValue = serde_json::from_slice(body).ok()?;
-    for key in pointer {
-        let members: std::collections::HashMap<&str, &RawValue> =
-            serde_json::from_str(node.get()).ok()?;
-        node = members.get(key).copied()?;
-    }
-    let items: Vec<&RawValue> = serde_json::from_str(node.get()).ok()?;
+    // One pass over the body: the members off the path are skipped, the array's elements
+    // borrowed (each is then copied once, compacted).
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let items = Select(pointer).deserialize(&mut deserializer).ok()??;
+    deserializer.end().ok()?;
     items
         .into_iter()
         .map(|item| RawValue::from_string(compact(item.get())).ok())
         .collect()
 }
 
+/// Reads one JSON value and returns the elements of the array at the path it holds (the
+/// member names, outermost first), borrowed from the input; `None` when the value holds no
+/// array there. A member named twice counts by its last value, as a map would keep it.
+struct Select<'p>(&'p [&'p str]);
+
+impl<'de> DeserializeSeed<'de> for Select<'_> {
+    type Value = Option<Vec<&'de RawValue>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Select<'_> {
+    type Value = Option<Vec<&'de RawValue>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.0.is_empty() {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                items.push(item);
+            }
+            return Ok(Some(items));
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some((key, rest)) = self.0.split_first() else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(None);
+        };
+        let mut found = None;
+        while let Some(on_path) = map.next_key_seed(IsKey(key))? {
+            if on_path {
+                found = map.next_value_seed(Select(rest))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Reads a member name and tells whether it is the one wanted, without keeping it.
+struct IsKey<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for IsKey<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for IsKey<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<bool, E> {
+        Ok(name == self.0)
+    }
+}
+
 /// `text` (one JSON value) without whitespace outside strings.
 fn compact(text: &str) -> String {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut out = String::with_capacity(bytes.len());
+    // Copied in runs between blanks: a compact record (what services send) is one copy. The
+    // runs are cut at ASCII blanks only, so every cut is a char boundary and nothing is
+    // validated again.
+    let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                let end = end_of_string(bytes, i);
-                out.extend_from_slice(&bytes[i..end]);
-                i = end;
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b => {
-                out.push(b);
+            b'"' => i = end_of_string(bytes, i),
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                out.push_str(&text[copied..i]);
                 i += 1;
+                copied = i;
             }
+            _ => i += 1,
         }
     }
-    // Only ASCII whitespace outside strings was removed, so the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out.push_str(&text[copied.min(text.len())..]);
+    out
 }
 
 #[cfg(test)]
@@ -254,6 +384,28 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_skipped_whole_wherever_their_quotes_and_escapes_fall() {
+        // The scan reads eight bytes at a time: put the escapes and the closing quote at every
+        // offset within a word, and numbers that look integral inside and after the strings.
+        for pad in 0..20 {
+            let text = "x".repeat(pad);
+            let body = format!(
+                r#"{{"{text}\"1.0\\": "{text}\"2.0", "k{text}": 3.0, "{text}é\u0022": [4.0]}}"#
+            );
+            let expected = format!(
+                r#"{{"{text}\"1.0\\": "{text}\"2.0", "k{text}": 3, "{text}é\u0022": [4]}}"#
+            );
+            assert_eq!(rewrite(&body), expected, "pad {pad}");
+            let parsed: serde_json::Value = serde_json::from_str(&rewrite(&body)).expect("JSON");
+            assert_eq!(parsed[format!("k{text}")], 3);
+        }
+        // An unterminated string runs to the end, whatever its length.
+        for unterminated in ["\"abc 1.0", "\"abcdefghijklmnop 1.0", "\"abcdefgh\\"] {
+            assert_eq!(rewrite(unterminated), unterminated);
+        }
+    }
+
+    #[test]
     fn decode_reads_integral_floats_into_integer_fields() {
         let page: crate::cbr::ListOpLogsResponse =
             decode(br#"{"count": 1.0, "limit": 1e3, "operation_logs": []}"#).expect("tolerated");
@@ -282,5 +434,19 @@ mod tests {
         assert!(raw_array(b"{}", &["operation_logs"]).is_none());
         assert!(raw_array(b"not json", &["operation_logs"]).is_none());
         assert!(raw_array(br#"{"operation_logs": 3}"#, &["operation_logs"]).is_none());
+        // Not JSON after the array, or around it: no records rather than a guess.
+        assert!(raw_array(br#"{"operation_logs": [1]} x"#, &["operation_logs"]).is_none());
+        assert!(raw_array(br#"{"operation_logs": [1], "a": tru}"#, &["operation_logs"]).is_none());
+        assert!(raw_array(br#"{"data": [{"contents": [1]}]}"#, &["data", "contents"]).is_none());
+        // A member named twice counts by its last value, as a map keeps it.
+        let twice = br#"{"operation_logs": [1], "operation_logs": [2, 3]}"#;
+        let last = raw_array(twice, &["operation_logs"]).expect("an array");
+        assert_eq!(last.iter().map(|r| r.get()).collect::<Vec<_>>(), ["2", "3"]);
+        // The path's members are found among others of every kind, nested or not.
+        let mixed = br#"{"a": {"contents": [9]}, "b": [1, {"c": null}], "n": -1.5e3,
+            "s": "x\"y", "t": true, "data": {"page": null, "contents": [ {"k": [ 1 , 2 ]} ]}}"#;
+        let found = raw_array(mixed, &["data", "contents"]).expect("an array");
+        assert_eq!(found[0].get(), r#"{"k":[1,2]}"#);
+        assert_eq!(raw_array(b" [ 1 , {} ] ", &[]).expect("top level").len(), 2);
     }
 }

@@ -378,17 +378,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         Ok(body) => body,
         Err(_) => {
             let why = format!("the request body is over {MAX_REQUEST_BODY_BYTES} bytes");
-            let response = proxy_error(api, StatusCode::PAYLOAD_TOO_LARGE, &why);
-            let _ = shared
-                .observed
-                .send(observe(
-                    response.status(),
-                    response.headers(),
-                    b"",
-                    Outcome::ProxyAnswered(why),
-                ))
-                .await;
-            return response;
+            return answer(&shared, api, StatusCode::PAYLOAD_TOO_LARGE, why, &observe).await;
         }
     };
     let url = if query.is_empty() {
@@ -417,17 +407,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 shared.base,
                 error_chain(&e.without_url())
             );
-            let response = proxy_error(api, StatusCode::BAD_GATEWAY, &why);
-            let _ = shared
-                .observed
-                .send(observe(
-                    response.status(),
-                    response.headers(),
-                    b"",
-                    Outcome::ProxyAnswered(why),
-                ))
-                .await;
-            return response;
+            return answer(&shared, api, StatusCode::BAD_GATEWAY, why, &observe).await;
         }
     };
     let status = upstream.status();
@@ -487,6 +467,28 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
 
 /// The proxy's own answer (502, 413), in the error shape of the request's API so a typed client
 /// shows its message; a plain JSON object when the API is unknown.
+/// The proxy's own answer (`status`, a body in the API's error shape saying `why`), reported as an
+/// exchange the proxy answered itself.
+async fn answer(
+    shared: &Shared,
+    api: Option<Api>,
+    status: StatusCode,
+    why: String,
+    observe: &impl Fn(StatusCode, &HeaderMap, &[u8], Outcome) -> Observed,
+) -> Response {
+    let response = proxy_error(api, status, &why);
+    let _ = shared
+        .observed
+        .send(observe(
+            response.status(),
+            response.headers(),
+            b"",
+            Outcome::ProxyAnswered(why),
+        ))
+        .await;
+    response
+}
+
 fn proxy_error(api: Option<Api>, status: StatusCode, why: &str) -> Response {
     let message = format!("backup-task-api proxy: {why}");
     let body = match api {

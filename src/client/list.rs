@@ -22,13 +22,20 @@ pub trait ListApi: Sized {
     type Record;
 }
 
-/// How an API's list call fetches and pages, kept out of the public API.
-pub(crate) trait Sealed: ListApi {
+/// How an API's list call fetches and pages, kept out of the public API. A prefetched page is
+/// fetched by a task of its own, which owns a clone of the client and the parameters: hence
+/// `Clone`, `Send` and `'static` (both clients are a few `Arc`s and strings).
+pub(crate) trait Sealed:
+    ListApi<Params: Send + Sync + 'static, Page: Send + 'static> + Clone + Send + Sync + 'static
+{
     /// Where paging starts and the page size it asks for, unless the query says otherwise.
     const DEFAULTS: Defaults;
     /// Fetches the page `at` says.
-    fn fetch(&self, params: &Self::Params, at: PageAt)
-    -> impl Future<Output = Fetched<Self::Page>>;
+    fn fetch(
+        &self,
+        params: &Self::Params,
+        at: PageAt,
+    ) -> impl Future<Output = Fetched<Self::Page>> + Send;
     /// Where the page after `page` (fetched at `start`, asking for `size`) starts, and whether
     /// there is one.
     fn step(page: &Self::Page, start: u32, size: u32) -> Step<u32>;
@@ -37,7 +44,7 @@ pub(crate) trait Sealed: ListApi {
 }
 
 /// A fetched page and, when it was captured, the raw body it was decoded from.
-pub(crate) type Fetched<T> = Result<(T, Option<bytes::Bytes>), Error>;
+pub(crate) type Fetched<T> = paging::Fetched<T>;
 
 /// Where paging starts and the page size it asks for, unless the query says otherwise.
 pub(crate) struct Defaults {
@@ -93,6 +100,8 @@ pub struct List<'a, A: ListApi> {
     pub(crate) start: Option<u32>,
     /// Records per page; unset: not sent, or the API's default when paging.
     pub(crate) size: Option<u32>,
+    /// Whether paging fetches the next page while the caller reads the one before.
+    pub(crate) prefetch: bool,
 }
 
 impl<A: ListApi> Clone for List<'_, A> {
@@ -102,6 +111,7 @@ impl<A: ListApi> Clone for List<'_, A> {
             params: self.params.clone(),
             start: self.start,
             size: self.size,
+            prefetch: self.prefetch,
         }
     }
 }
@@ -113,6 +123,7 @@ impl<A: ListApi + fmt::Debug> fmt::Debug for List<'_, A> {
             .field("params", &self.params)
             .field("start", &self.start)
             .field("size", &self.size)
+            .field("prefetch", &self.prefetch)
             .finish()
     }
 }
@@ -126,7 +137,27 @@ impl<'a, A: Sealed> List<'a, A> {
             params,
             start: None,
             size: None,
+            prefetch: false,
         }
+    }
+
+    /// Whether [`List::pages`], [`List::stream`] and [`List::collect_all`] fetch the next page
+    /// while the caller reads the one before (default: off, one request at a time, each only
+    /// when its page is asked for).
+    ///
+    /// With prefetch on, the request for page N+1 goes out as soon as page N is handed out, and
+    /// runs as a task of the current tokio runtime, so a listing takes about the longer of
+    /// fetching and reading instead of their sum (on a multi-thread runtime the next page is
+    /// also decoded beside the caller). What stays the same: at most two pages in memory (the
+    /// one handed out and the one ahead), the same requests in the same order for a listing read
+    /// to its end (nothing is fetched past the last page or a page that stops paging), the same
+    /// retries, and errors in order, a failed page's after every record before it. What
+    /// changes: a caller that stops after page N has caused the request for page N+1; dropping
+    /// the stream aborts that request. Outside a tokio runtime, the page ahead is fetched only
+    /// when asked for, as without prefetch.
+    pub fn with_prefetch(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
+        self
     }
 
     /// Fetches one page, at the set start and size (unset ones are not sent).
@@ -144,14 +175,17 @@ impl<'a, A: Sealed> List<'a, A> {
     /// a short or empty one. A failed page yields one [`Error::Page`], carrying how many records
     /// the earlier pages held, and ends the stream; a page that does not advance (the same records,
     /// or the same reported page number, as the page before: the server ignores the start it was
-    /// sent) yields [`Error::PagingStalled`] instead of repeating forever.
+    /// sent) yields [`Error::PagingStalled`] instead of repeating forever. One page at a time,
+    /// or one ahead with [`List::with_prefetch`].
     pub fn pages(self) -> impl Stream<Item = Result<Page<A::Page>, Error>> + 'a {
         let start = self.start.unwrap_or(A::DEFAULTS.start);
-        paging::pages(self, start)
+        let prefetch = self.prefetch;
+        paging::pages(self, start, prefetch)
     }
 
-    /// Every record from the set start on, lazily, one page in memory at a time; the records of
-    /// [`List::pages`], in order, and its error if a page fails.
+    /// Every record from the set start on, lazily, one page in memory at a time (two with
+    /// [`List::with_prefetch`]); the records of [`List::pages`], in order, and its error if a
+    /// page fails.
     pub fn stream(self) -> impl Stream<Item = Result<A::Record, Error>> + 'a {
         paging::records(self.pages(), A::records)
     }
@@ -172,13 +206,15 @@ impl<A: Sealed> paging::Pager for List<'_, A> {
     type Page = A::Page;
     type Cursor = u32;
 
-    async fn fetch(&self, start: u32) -> Fetched<A::Page> {
+    fn fetch(&self, start: u32) -> impl Future<Output = Fetched<A::Page>> + Send + 'static {
         let at = PageAt {
             start: Some(start),
             size: Some(self.page_size()),
             capture_body: true,
         };
-        self.api.fetch(&self.params, at).await
+        // Owned copies, so that a prefetched page's task does not borrow the query.
+        let (api, params) = (self.api.clone(), self.params.clone());
+        async move { api.fetch(&params, at).await }
     }
 
     fn step(&self, page: &A::Page, start: u32) -> Step<u32> {

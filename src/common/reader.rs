@@ -190,14 +190,26 @@ fn integral(token: &[u8]) -> Option<String> {
 /// NDJSON needs): member order, number spelling, escapes and unknown members stay. `None` when
 /// `body` is not JSON or holds no array there.
 pub fn raw_array(body: &[u8], pointer: &[&str]) -> Option<Vec<Box<RawValue>>> {
+    raw_array_borrowed(body, pointer).map(|items| items.into_iter().map(Cow::into_owned).collect())
+}
+
+/// [`raw_array`] without the copies: each element borrowed from `body` when it has no
+/// whitespace to remove (what services send), a compacted copy only when it has. For a caller
+/// that writes the records out and drops them with the body (`list --format ndjson`).
+pub fn raw_array_borrowed<'b>(body: &'b [u8], pointer: &[&str]) -> Option<Vec<Cow<'b, RawValue>>> {
     // One pass over the body: the members off the path are skipped, the array's elements
-    // borrowed (each is then copied once, compacted).
+    // borrowed, already checked as JSON by that pass (so a compact one is not parsed again).
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let items = Select(pointer).deserialize(&mut deserializer).ok()??;
     deserializer.end().ok()?;
     items
         .into_iter()
-        .map(|item| RawValue::from_string(compact(item.get())).ok())
+        .map(|item| match compact(item.get()) {
+            Cow::Borrowed(_) => Some(Cow::Borrowed(item)),
+            // Only blanks between tokens were removed, but the check is cheap next to the copy
+            // and keeps this free of any unchecked `RawValue`.
+            Cow::Owned(text) => RawValue::from_string(text).ok().map(Cow::Owned),
+        })
         .collect()
 }
 
@@ -297,28 +309,34 @@ impl Visitor<'_> for IsKey<'_> {
     }
 }
 
-/// `text` (one JSON value) without whitespace outside strings.
-fn compact(text: &str) -> String {
+/// `text` (one JSON value) without whitespace outside strings; borrowed when it has none.
+fn compact(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    // Copied in runs between blanks: a compact record (what services send) is one copy. The
-    // runs are cut at ASCII blanks only, so every cut is a char boundary and nothing is
-    // validated again.
+    // Copied in runs between blanks, and only once there is a blank: a compact record (what
+    // services send) is not copied at all. The runs are cut at ASCII blanks only, so every cut
+    // is a char boundary and nothing is validated again.
+    let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'"' => i = end_of_string(bytes, i),
             b' ' | b'\t' | b'\n' | b'\r' => {
-                out.push_str(&text[copied..i]);
+                out.get_or_insert_with(|| String::with_capacity(bytes.len()))
+                    .push_str(&text[copied..i]);
                 i += 1;
                 copied = i;
             }
             _ => i += 1,
         }
     }
-    out.push_str(&text[copied.min(text.len())..]);
-    out
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied.min(text.len())..]);
+            Cow::Owned(out)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -448,5 +466,30 @@ mod tests {
         let found = raw_array(mixed, &["data", "contents"]).expect("an array");
         assert_eq!(found[0].get(), r#"{"k":[1,2]}"#);
         assert_eq!(raw_array(b" [ 1 , {} ] ", &[]).expect("top level").len(), 2);
+    }
+
+    #[test]
+    fn raw_array_borrowed_copies_only_the_records_with_blanks_to_remove() {
+        let body = br#"{"operation_logs": [{"id":"a b","n":[1,2]}, {"id": "c"}, 3]}"#;
+        let borrowed = raw_array_borrowed(body, &["operation_logs"]).expect("an array");
+        let kinds: Vec<(&str, bool)> = borrowed
+            .iter()
+            .map(|r| (r.get(), matches!(r, Cow::Borrowed(_))))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (r#"{"id":"a b","n":[1,2]}"#, true),
+                (r#"{"id":"c"}"#, false),
+                ("3", true),
+            ]
+        );
+        // The same texts as the owned records.
+        let owned = raw_array(body, &["operation_logs"]).expect("an array");
+        assert!(owned.iter().map(|r| r.get()).eq(kinds.iter().map(|k| k.0)));
+        // The same refusals.
+        for bad in [&b"not json"[..], br#"{"operation_logs": [1]} x"#, b"{}"] {
+            assert!(raw_array_borrowed(bad, &["operation_logs"]).is_none());
+        }
     }
 }

@@ -8,12 +8,14 @@
 //! sets them on the client's query ([`cbr_query`], [`ocp_query`]) and the [`Listing`] that fetches
 //! and shows the records; everything else (output, progress, exit codes) is shared.
 
+use std::borrow::Cow;
 use std::io;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use backup_task_api::client::Page;
 use backup_task_api::client::http::DEFAULT_MAX_BODY_BYTES;
+use backup_task_api::common::reader::raw_array_borrowed;
 use backup_task_api::common::terminal::escape;
 use backup_task_api::contract::{Api, Contract, Impact, Target, Verdict};
 use backup_task_api::{Error, cbr, ocp};
@@ -151,9 +153,9 @@ trait Listing<'a> {
     fn pages(self) -> impl Stream<Item = Result<Page<Self::Page>, Error>> + 'a;
     /// The typed records of a page (all a table needs).
     fn records(page: &Page<Self::Page>) -> &[Self::Record];
-    /// Each typed record of a page with the record as the service sent it, `None` when the two
-    /// cannot be paired.
-    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>>;
+    /// Where a page body holds its records: the path the API's `raw_records` reads (a test
+    /// keeps the two the same), here read without copying a record (`raw_array_borrowed`).
+    const RECORDS_AT: &'static [&'static str];
     /// A record's table row, one cell per header.
     fn row(record: &Self::Record) -> Vec<String>;
 }
@@ -161,7 +163,10 @@ trait Listing<'a> {
 /// Prints the first page, or with `--all` every record, in the chosen format; with `--check`,
 /// checks each page's body on the way. Returns whether a page broke the contract.
 async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<bool> {
-    let mut printer = Printer::new(io::BufWriter::new(io::stdout()), common.format, L::HEADERS)?;
+    // 64 KiB at a time into the locked stdout: a listing writes tens of MB, and the default 8 KiB
+    // buffer meant a write call (and a lock) per few records.
+    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let mut printer = Printer::new(out, common.format, L::HEADERS)?;
     let mut check = PageCheck::new(L::API, common.check)?;
     let listed = async {
         // Pages, not records: each raw body is checked as it came (`--check`), and JSON and
@@ -182,10 +187,11 @@ async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<
                 }
                 progress.inc(records.len() as u64);
             } else {
-                let records = L::records_with_raw(&page)
+                let records = L::records(&page);
+                let raw = raw_records::<L>(&page.body, records.len())
                     .context("the page's raw records do not match its typed records")?;
                 progress.inc(records.len() as u64);
-                for (record, raw) in records {
+                for (record, raw) in records.iter().zip(raw) {
                     printer.record(&raw, || L::row(record))?;
                 }
             }
@@ -199,6 +205,20 @@ async fn print<'a, L: Listing<'a>>(query: L, common: &Common) -> anyhow::Result<
     .await;
     printer.finish(listed)?;
     Ok(check.is_some_and(PageCheck::finish))
+}
+
+/// The records of a page `body` as the service sent them (blanks between tokens removed),
+/// borrowed from it where there is nothing to remove; `None` when they cannot be paired with
+/// the page's `typed` typed records (not the same number of them).
+fn raw_records<'a, 'b, L: Listing<'a>>(
+    body: &'b [u8],
+    typed: usize,
+) -> Option<Vec<Cow<'b, RawValue>>> {
+    if typed == 0 {
+        // Nothing to pair: the body is not read again.
+        return Some(Vec::new());
+    }
+    raw_array_borrowed(body, L::RECORDS_AT).filter(|raw| raw.len() == typed)
 }
 
 /// `list --check`: every page's body against the contract's 200 response.
@@ -337,7 +357,9 @@ fn cbr_query<'c>(
         end_time: common.end_time,
         ..filters
     };
-    let mut query = client.list_op_logs(filters);
+    // With --all every page is read, so the next one is fetched while one is written; the
+    // first page alone needs no second request.
+    let mut query = client.list_op_logs(filters).with_prefetch(common.all);
     if let Some(v) = paging.limit {
         query = query.limit(v)
     }
@@ -369,9 +391,7 @@ impl<'a> Listing<'a> for cbr::ListOpLogs<'a> {
         &page.value.operation_logs
     }
 
-    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {
-        cbr::records_with_raw(page)
-    }
+    const RECORDS_AT: &'static [&'static str] = &["operation_logs"];
 
     fn row(log: &cbr::OperationLog) -> Vec<String> {
         let resource = log
@@ -452,7 +472,10 @@ fn ocp_query<'c>(
         end_time: common.end_time,
         ..filters
     };
-    let mut query = client.list_log_backup_tasks(cluster_id, tenant_id, filters);
+    // As for CBR: prefetch only when every page is read.
+    let mut query = client
+        .list_log_backup_tasks(cluster_id, tenant_id, filters)
+        .with_prefetch(common.all);
     if let Some(v) = paging.page {
         query = query.page(v)
     }
@@ -478,9 +501,7 @@ impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
         &page.value.data.contents
     }
 
-    fn records_with_raw(page: &Page<Self::Page>) -> Option<Vec<(&Self::Record, Box<RawValue>)>> {
-        ocp::records_with_raw(page)
-    }
+    const RECORDS_AT: &'static [&'static str] = &["data", "contents"];
 
     fn row(task: &ocp::LogBackupTask) -> Vec<String> {
         vec![
@@ -491,5 +512,49 @@ impl<'a> Listing<'a> for ocp::ListLogBackupTasks<'a> {
             text(task.delay),
             text(task.create_time.as_ref()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `RECORDS_AT` reads what the API's own `raw_records` reads, on pages of both shapes.
+    #[test]
+    fn the_records_path_of_each_listing_is_its_apis() {
+        let cbr_page = br#"{"count": 2, "operation_logs": [{"id": "a", "zz": 1}, {"id":"b"}]}"#;
+        let ocp_page = br#"{"successful": true, "data": {"contents": [{"newKnob": [1, 2]}]}}"#;
+        let texts = |raw: Option<Vec<Box<RawValue>>>| {
+            raw.map(|r| r.iter().map(|r| r.get().to_owned()).collect::<Vec<_>>())
+        };
+        let borrowed = |raw: Option<Vec<Cow<'_, RawValue>>>| {
+            raw.map(|r| r.iter().map(|r| r.get().to_owned()).collect::<Vec<_>>())
+        };
+        for body in [&cbr_page[..], ocp_page] {
+            assert_eq!(
+                borrowed(raw_array_borrowed(body, cbr::ListOpLogs::RECORDS_AT)),
+                texts(cbr::raw_records(body))
+            );
+            assert_eq!(
+                borrowed(raw_array_borrowed(
+                    body,
+                    ocp::ListLogBackupTasks::RECORDS_AT
+                )),
+                texts(ocp::raw_records(body))
+            );
+        }
+        assert!(cbr::raw_records(cbr_page).is_some() && ocp::raw_records(ocp_page).is_some());
+    }
+
+    #[test]
+    fn raw_records_pair_only_with_as_many_typed_records() {
+        let body = br#"{"operation_logs": [{"id": "a"}, {"id":"b"}]}"#;
+        let raw = raw_records::<cbr::ListOpLogs<'_>>(body, 2).expect("two records");
+        assert_eq!(raw.len(), 2);
+        assert!(raw_records::<cbr::ListOpLogs<'_>>(body, 3).is_none());
+        assert_eq!(
+            raw_records::<cbr::ListOpLogs<'_>>(b"not read", 0).map(|r| r.len()),
+            Some(0)
+        );
     }
 }

@@ -312,6 +312,16 @@ impl Visitor<'_> for IsKey<'_> {
 /// `text` (one JSON value) without whitespace outside strings; borrowed when it has none.
 fn compact(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
+    // In JSON text a byte up to a blank is a blank (a control character in a string is not
+    // JSON), so text without one is compact: checked 16 bytes at a time, which the compiler
+    // vectorizes, instead of walking strings. Records with blanks in their strings (half of the
+    // mock's, as in "The backup task failed.") take the walk below.
+    if bytes
+        .chunks(16)
+        .all(|chunk| chunk.iter().fold(true, |none, b| none & (*b > b' ')))
+    {
+        return Cow::Borrowed(text);
+    }
     // Copied in runs between blanks, and only once there is a blank: a compact record (what
     // services send) is not copied at all. The runs are cut at ASCII blanks only, so every cut
     // is a char boundary and nothing is validated again.
@@ -487,6 +497,11 @@ mod tests {
         // The same texts as the owned records.
         let owned = raw_array(body, &["operation_logs"]).expect("an array");
         assert!(owned.iter().map(|r| r.get()).eq(kinds.iter().map(|k| k.0)));
+        // Blanks only inside strings: nothing to remove, borrowed.
+        let spaced = br#"[{"m":"a b\tc"}, "x y"]"#;
+        let spaced = raw_array_borrowed(spaced, &[]).expect("an array");
+        assert!(spaced.iter().all(|r| matches!(r, Cow::Borrowed(_))));
+        assert_eq!(spaced[0].get(), r#"{"m":"a b\tc"}"#);
         // The same refusals.
         for bad in [&b"not json"[..], br#"{"operation_logs": [1]} x"#, b"{}"] {
             assert!(raw_array_borrowed(bad, &["operation_logs"]).is_none());

@@ -654,6 +654,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_fast_reader_agrees_with_the_definition_on_every_fixture_and_spec() {
+        // Every file the tests and specs hold (pages, errors, mutations, fuzz seeds, YAML),
+        // as it is: real bodies with their escapes, numbers and layouts.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut pending = vec![root.join("tests/fixtures"), root.join("openapi")];
+        let mut files = 0;
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let bytes = std::fs::read(&path).expect("a readable file");
+                assert_eq!(
+                    integral_floats_as_integers(&bytes),
+                    by_definition(&bytes),
+                    "{}",
+                    path.display()
+                );
+                files += 1;
+            }
+        }
+        assert!(files > 300, "only {files} files found");
+    }
+
     proptest::proptest! {
         /// The fast reader finds the runs the definition finds, on text of the bytes that
         /// matter (quotes, escapes, number bytes, literals' letters) in any order and length,

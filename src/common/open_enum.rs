@@ -92,8 +92,23 @@ macro_rules! open_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(Self::from(text.as_ref()))
+                // A visitor of its own rather than `String` or `Cow<str>` (which serde always
+                // makes owned): a known value is matched on the parser's borrowed text and
+                // allocates nothing; only unknown text is copied, into `Other`.
+                struct Text;
+                impl ::serde::de::Visitor<'_> for Text {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        Ok($name::from(text))
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, text: String) -> Result<$name, E> {
+                        Ok($name::from(text))
+                    }
+                }
+                deserializer.deserialize_str(Text)
             }
         }
 
@@ -122,3 +137,51 @@ macro_rules! open_enum {
 }
 
 pub(crate) use open_enum;
+
+#[cfg(test)]
+mod tests {
+    // The macro writes a whole API; these tests need only its reading.
+    #![allow(dead_code)]
+
+    open_enum! {
+        /// A vocabulary for the tests.
+        enum Colour {
+            /// Known.
+            Red = "red",
+            /// Known, with a character JSON may escape.
+            Slash = "a/b",
+        }
+    }
+
+    #[test]
+    fn reads_known_and_unknown_text_from_every_kind_of_input() {
+        // Borrowed from the input, unescaped into a scratch buffer, owned (from a `Value`).
+        for (json, expected) in [
+            (r#""red""#, Colour::Red),
+            (r#""r\u0065d""#, Colour::Red),
+            (r#""a\/b""#, Colour::Slash),
+            (r#""blue""#, Colour::Other("blue".into())),
+            (r#""bl\"ue""#, Colour::Other("bl\"ue".into())),
+            (r#""""#, Colour::Other(String::new())),
+        ] {
+            let from_text: Colour = serde_json::from_str(json).expect(json);
+            assert_eq!(from_text, expected, "{json}");
+            let value: serde_json::Value = serde_json::from_str(json).expect(json);
+            assert_eq!(
+                serde_json::from_value::<Colour>(value).expect(json),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn anything_but_a_string_is_an_error_that_says_so() {
+        for json in ["1", "null", "true", "[]", "{}"] {
+            let error = serde_json::from_str::<Colour>(json).expect_err(json);
+            assert!(
+                error.to_string().contains("expected a string"),
+                "{json}: {error}"
+            );
+        }
+    }
+}

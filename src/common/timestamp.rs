@@ -156,17 +156,20 @@ fn parse(text: &str) -> Option<Parsed> {
     // a page's typed decoding (benches/decode.rs); it still reads every other shape.
     let naive = match fixed_width(local) {
         Some(naive) => naive,
-        None => NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f")
-            .or_else(|_| NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S%.f"))
-            .ok()?,
+        None => {
+            // `%.f` also accepts more than nine digits by truncation; keep the contract's
+            // bound (`fixed_width` keeps it itself).
+            if local
+                .rsplit_once('.')
+                .is_some_and(|(_, frac)| frac.len() > 9)
+            {
+                return None;
+            }
+            NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S%.f"))
+                .ok()?
+        }
     };
-    // `%.f` also accepts more than nine digits by truncation; keep the contract's bound.
-    if local
-        .rsplit_once('.')
-        .is_some_and(|(_, frac)| frac.len() > 9)
-    {
-        return None;
-    }
     let had_offset = offset.is_some();
     let offset = offset.unwrap_or(FixedOffset::east_opt(0)?);
     let at = naive.and_local_timezone(offset).single()?;
@@ -216,33 +219,37 @@ fn fixed_width(local: &str) -> Option<NaiveDateTime> {
     Some(NaiveDateTime::new(date, time))
 }
 
+/// The number two ASCII digits write, or `None` when either is not one.
+fn two_digits(tens: u8, ones: u8) -> Option<i32> {
+    (tens.is_ascii_digit() && ones.is_ascii_digit())
+        .then(|| i32::from(tens - b'0') * 10 + i32::from(ones - b'0'))
+}
+
 /// Splits a trailing `Z`, `±hh:mm`, `±hhmm` or `±hh` from the local part.
 fn split_offset(text: &str) -> Option<(&str, Option<FixedOffset>)> {
     if let Some(local) = text.strip_suffix(['Z', 'z']) {
         return Some((local, Some(FixedOffset::east_opt(0)?)));
     }
     // The offset sign can only come after the time part (the date's `-` are before the `T`).
-    let time_start = text.find(['T', ' '])?;
-    let Some(sign_at) = text[time_start..].rfind(['+', '-']).map(|i| i + time_start) else {
+    // Byte searches: every byte sought is ASCII, so each index is a char boundary.
+    let bytes = text.as_bytes();
+    let time_start = bytes.iter().position(|b| matches!(b, b'T' | b' '))?;
+    let Some(sign_at) = bytes[time_start..]
+        .iter()
+        .rposition(|b| matches!(b, b'+' | b'-'))
+        .map(|i| i + time_start)
+    else {
         return Some((text, None));
     };
     let (local, offset) = text.split_at(sign_at);
     let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
-    let valid_form = match offset.len() {
-        3 => digits.len() == 2,                                 // ±hh
-        5 => digits.len() == 4 && !offset.contains(':'),        // ±hhmm
-        6 => digits.len() == 4 && offset.as_bytes()[3] == b':', // ±hh:mm
-        _ => false,
-    };
-    if !valid_form || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = if digits.len() == 4 {
-        digits[2..].parse().ok()?
-    } else {
-        0
+    // Read from the bytes in place: a timestamp is decoded for every record of a page, so no
+    // allocation here.
+    let (hours, minutes) = match *offset.as_bytes() {
+        [_, h1, h2] => (two_digits(h1, h2)?, 0), // ±hh
+        [_, h1, h2, m1, m2] => (two_digits(h1, h2)?, two_digits(m1, m2)?), // ±hhmm
+        [_, h1, h2, b':', m1, m2] => (two_digits(h1, h2)?, two_digits(m1, m2)?), // ±hh:mm
+        _ => return None,
     };
     if hours > 23 || minutes > 59 {
         return None;

@@ -22,6 +22,7 @@ pub mod convert;
 pub mod drift;
 pub mod exchange;
 pub mod impact;
+pub mod large;
 pub mod redact;
 pub mod repeated;
 pub mod tape;
@@ -402,6 +403,8 @@ struct Compiled {
     document: Value,
     value: jsonschema::Validator,
     tape: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
+    /// Where a large document's records are ([`large`]), worked out on first use.
+    large: OnceLock<Option<large::Plan>>,
 }
 
 fn validator_options<F: jsonschema::json::Json>()
@@ -476,6 +479,7 @@ impl Contract {
                     document,
                     value,
                     tape: OnceLock::new(),
+                    large: OnceLock::new(),
                 },
             );
         }
@@ -526,12 +530,18 @@ impl Contract {
     /// only as much of the failing value as it shows ([`redact`]), so an invalid payload costs
     /// about what a valid one does. Only text the fast path declines (and the rare violation
     /// whose message needs more than the failing value, see [`redact::message`]) is parsed by
-    /// `serde_json` into a `Value`.
+    /// `serde_json` into a `Value`. A valid document of [`large::LARGE_BYTES`] or more is
+    /// checked a batch of records at a time instead of whole ([`large`]).
     pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
         // An unknown target is refused before the text is looked at.
         let compiled = self.compiled(target)?;
         let bytes = strip_bom(bytes);
         let fast = self.tape_validator(target, compiled)?;
+        if bytes.len() >= large::LARGE_BYTES
+            && let Some(verdict) = large::check(self, target, compiled, bytes)?
+        {
+            return Ok(verdict);
+        }
         let verdict =
             tape::with_document(bytes, |document| check_document(compiled, fast, document?));
         self.finish(target, bytes, verdict)
@@ -550,6 +560,11 @@ impl Contract {
         }
         let compiled = self.compiled(target)?;
         let fast = self.tape_validator(target, compiled)?;
+        if buffer.len() >= large::LARGE_BYTES
+            && let Some(verdict) = large::check(self, target, compiled, buffer)?
+        {
+            return Ok(verdict);
+        }
         let verdict = tape::with_document_in_place(buffer, |document| {
             check_document(compiled, fast, document?)
         });

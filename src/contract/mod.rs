@@ -416,7 +416,9 @@ struct Compiled {
 /// to the engine's. Its errors are never reported.
 fn fast_validator_options<F: jsonschema::json::Json>()
 -> jsonschema::ValidationOptions<'static, std::sync::Arc<dyn jsonschema::Retrieve>, F> {
-    validator_options::<F>().with_keyword("pattern", pattern::keyword::<F>)
+    validator_options::<F>()
+        .with_keyword("pattern", pattern::keyword::<F>)
+        .with_keyword(pattern::LONG_ID, pattern::long_id_keyword::<F>)
 }
 
 fn validator_options<F: jsonschema::json::Json>()
@@ -645,7 +647,7 @@ impl Contract {
             .fast
             .get_or_init(|| {
                 fast_validator_options()
-                    .build(&compiled.document)
+                    .build(&pattern::fast_document(&compiled.document))
                     .map_err(|e| e.to_string())
             })
             .as_ref()

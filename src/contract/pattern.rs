@@ -5,13 +5,15 @@
 //! tenth of a whole check. The exact pattern strings the specs use are matched here by a few
 //! comparisons per byte instead, and `tests` proves each matcher equal to the engine's own
 //! verdict on generated strings. A pattern not listed here (or one a spec edit changes) goes to
-//! the engine as before: a validator compiled from `{"pattern": ...}` alone.
+//! the engine as before: a validator compiled from `{"pattern": ...}` alone. OCP's `LongId`
+//! (`oneOf` an int64 or its text) becomes one keyword that reads the value once
+//! ([`fast_document`]).
 //!
 //! Only the validator behind the `is_valid` question uses these ([`keyword`]); a document that
 //! fails is reported by the validators the engine compiles alone, so every message and keyword
 //! of a report is the engine's.
 
-use jsonschema::json::{Json, Node as _};
+use jsonschema::json::{Json, JsonNumber as _, Node as _};
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Value, json};
@@ -183,6 +185,87 @@ pub fn keyword<'a, F: Json>(
         .build(&json!({ "pattern": value }))
         .map_err(|e| ValidationError::custom(e.to_string()))?;
     Ok(Box::new(Pattern::Engine(validator)))
+}
+
+/// The keyword that stands for OCP's `LongId` in the validity-only validators: an integer
+/// written as one within the 64-bit signed range, or a string [`INT64_TEXT`] matches.
+pub const LONG_ID: &str = "x-long-id";
+
+/// `LongId`'s `oneOf` as the contract compiles it: an OpenAPI integer in the `int64` range, or
+/// its decimal text.
+fn long_id_one_of() -> Value {
+    json!([
+        {
+            "type": "integer",
+            "minimum": i64::MIN,
+            "maximum": i64::MAX,
+            super::convert::OPENAPI_INTEGER: true,
+        },
+        {"type": "string", "pattern": INT64_TEXT},
+    ])
+}
+
+/// `document` for the validity-only validators: every `oneOf` that is exactly `LongId`'s
+/// becomes [`LONG_ID`], which reads a value once where `oneOf` tried both branches (four ids a
+/// record in OCP); the tests prove the two agree.
+pub fn fast_document(document: &Value) -> Value {
+    let one_of = long_id_one_of();
+    let mut out = document.clone();
+    replace_long_ids(&mut out, &one_of);
+    out
+}
+
+fn replace_long_ids(schema: &mut Value, one_of: &Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("oneOf") == Some(one_of) {
+                map.remove("oneOf");
+                map.insert(LONG_ID.to_owned(), Value::Bool(true));
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(key.as_str(), "examples" | "enum" | "const" | "default") {
+                    replace_long_ids(child, one_of);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_long_ids(v, one_of)),
+        _ => {}
+    }
+}
+
+/// The [`LONG_ID`] keyword.
+struct LongId;
+
+impl<'i, F: Json> Keyword<'i, F> for LongId {
+    fn validate(&self, instance: F::Node<'i>) -> Result<(), ValidationError<'i>> {
+        // Never asked by this crate, as for [`Pattern`].
+        if Keyword::<F>::is_valid(self, instance) {
+            Ok(())
+        } else {
+            Err(ValidationError::custom("is not a 64-bit id"))
+        }
+    }
+
+    fn is_valid(&self, instance: F::Node<'i>) -> bool {
+        if let Some(text) = instance.as_string() {
+            return int64_text(text.as_bytes());
+        }
+        // An integer as it was written: a float (`1.0`, `-0`) is none, and `maximum` refuses an
+        // unsigned one past `i64::MAX`.
+        instance.as_number().is_some_and(|n| {
+            let n = n.to_number();
+            n.is_i64() || n.as_u64().is_some_and(|u| i64::try_from(u).is_ok())
+        })
+    }
+}
+
+/// The factory for [`LONG_ID`].
+pub fn long_id_keyword<'a, F: Json>(
+    _parent: &'a Map<String, Value>,
+    _value: &'a Value,
+    _path: Location,
+) -> Result<Box<dyn for<'i> Keyword<'i, F>>, ValidationError<'a>> {
+    Ok(Box::new(LongId))
 }
 
 #[cfg(test)]
@@ -378,6 +461,96 @@ mod tests {
                 assert!(Matcher::for_pattern(&pattern).is_some(), "{api}: {pattern}");
             }
         }
+    }
+
+    #[test]
+    fn long_id_reads_as_its_one_of() {
+        let engine = crate::contract::validator_options::<crate::contract::tape::TapeJson>()
+            .build(&json!({ "oneOf": long_id_one_of() }))
+            .expect("compiles");
+        let fast_schema = fast_document(&json!({ "oneOf": long_id_one_of() }));
+        assert_eq!(fast_schema, json!({ LONG_ID: true }));
+        let fast = crate::contract::fast_validator_options::<crate::contract::tape::TapeJson>()
+            .build(&fast_schema)
+            .expect("compiles");
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1",
+            "-1",
+            "1.0",
+            "1e2",
+            "1E0",
+            "1.5",
+            "-1.5",
+            "100.1899",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "9223372036854775807.0",
+            "9.223372036854775807e18",
+            "1e19",
+            "-1e19",
+            "null",
+            "true",
+            "false",
+            "[]",
+            "{}",
+            "[1]",
+            "{\"a\":1}",
+            "\"\"",
+            "\"-\"",
+            "\"-0\"",
+            "\"00\"",
+            "\"01\"",
+            "\"1 \"",
+            "\"+1\"",
+            "\"1050\"",
+            "\"9223372036854775807\"",
+            "\"9223372036854775808\"",
+            "\"-9223372036854775808\"",
+            "\"-9223372036854775809\"",
+            "\"1.0\"",
+        ]
+        .map(String::from)
+        .to_vec();
+        for delta in 0..50i128 {
+            for n in [
+                i128::from(i64::MAX) - delta + 25,
+                i128::from(i64::MIN) + delta - 25,
+                delta - 25,
+            ] {
+                texts.push(n.to_string());
+                texts.push(format!("\"{n}\""));
+            }
+        }
+        let (mut valid, mut invalid) = (0, 0);
+        for text in &texts {
+            crate::contract::tape::with_document(text.as_bytes(), |doc| match doc {
+                Some(doc) => {
+                    let expected = engine.is_valid(doc.root());
+                    assert_eq!(fast.is_valid(doc.root()), expected, "{text}");
+                    if expected { valid += 1 } else { invalid += 1 }
+                }
+                // Beyond the fast parser (past 64 bits): never on this path.
+                None => {}
+            });
+        }
+        assert!(
+            valid > 50 && invalid > 50,
+            "{valid} valid, {invalid} invalid"
+        );
+        // The OCP contract's `LongId` is the one replaced.
+        let contract = crate::contract::Contract::get(crate::contract::Api::Ocp).expect("compiles");
+        let target = crate::contract::Target::Response { status: 200 };
+        let document = &contract.compiled(&target).expect("target").document;
+        let fast = fast_document(document);
+        assert_ne!(&fast, document);
+        assert_eq!(fast["$defs"]["LongId"][LONG_ID], json!(true));
     }
 
     #[test]

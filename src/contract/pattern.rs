@@ -530,14 +530,17 @@ mod tests {
         }
         let (mut valid, mut invalid) = (0, 0);
         for text in &texts {
-            crate::contract::tape::with_document(text.as_bytes(), |doc| match doc {
-                Some(doc) => {
+            // A text beyond the fast parser (past 64 bits) never reaches this keyword.
+            crate::contract::tape::with_document(text.as_bytes(), |doc| {
+                if let Some(doc) = doc {
                     let expected = engine.is_valid(doc.root());
                     assert_eq!(fast.is_valid(doc.root()), expected, "{text}");
-                    if expected { valid += 1 } else { invalid += 1 }
+                    if expected {
+                        valid += 1;
+                    } else {
+                        invalid += 1;
+                    }
                 }
-                // Beyond the fast parser (past 64 bits): never on this path.
-                None => {}
             });
         }
         assert!(

@@ -80,7 +80,8 @@ impl Plan {
     /// The plan for a compiled target's schema `document` (its components under `$defs`), or
     /// `None` when this path cannot serve it: it needs exactly one array of records reachable
     /// through objects' `properties`, every object on the way saying nothing that could read the
-    /// array beyond its own member (only [`OBJECT_KEYWORDS`] and annotations, `type` `object`),
+    /// array beyond its own member (only `type: object`, `properties`, `required`,
+    /// `additionalProperties`, `minProperties`, `maxProperties` and annotations),
     /// and the array's schema `type: array`, `items` a reference to a component, and at most
     /// `maxItems` beside them.
     pub fn of(document: &Value) -> Option<Plan> {

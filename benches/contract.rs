@@ -1,6 +1,7 @@
 //! The contract check of a 1,000-record page per API: parse + validate through the library's hot
 //! path (`Contract::check_bytes`), its simd-json tape parse (`parse_fast`), and for comparison the
-//! `serde_json::Value` parse and `Value` validation it no longer needs for a valid payload. Run: `cargo bench --bench contract`;
+//! `serde_json::Value` parse and `Value` validation it no longer needs for a valid payload; and
+//! `check_bytes` of a 20 MB CBR page (`contract_cbr_large`). Run: `cargo bench --bench contract`;
 //! `benches/compare_ajv.sh` runs it beside ajv on the same bytes.
 //!
 //! With `CONTRACT_BENCH_PAGES=DIR` the pages are also written to `DIR/{cbr,ocp}_1000.json`, so
@@ -55,6 +56,35 @@ fn check(c: &mut Criterion) {
         });
         group.finish();
     }
+    large(c);
+}
+
+/// A CBR page of 20 MB (the 1,000-record page's records, repeated): checked a batch of records
+/// at a time (`contract::large`), where it used to be one tape of the whole document.
+fn large(c: &mut Criterion) {
+    let target = Target::Response { status: 200 };
+    let mut page: serde_json::Value = serde_json::from_slice(&cbr_page()).expect("the page");
+    let logs = page["operation_logs"].as_array().expect("records").clone();
+    let repeated: Vec<serde_json::Value> =
+        logs.iter().cycle().take(25 * logs.len()).cloned().collect();
+    page["count"] = repeated.len().into();
+    page["operation_logs"] = repeated.into();
+    let bytes = serde_json::to_vec(&page).expect("serialise");
+    assert!(bytes.len() >= contract::large::LARGE_BYTES);
+    let contract = Contract::get(Api::Cbr).expect("the contract compiles");
+    let verdict = contract.check_bytes(&target, &bytes).expect("target");
+    assert_eq!(verdict, Verdict::Valid, "the large page is valid");
+    let mut group = c.benchmark_group("contract_cbr_large");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("check_bytes", |b| {
+        b.iter(|| {
+            contract
+                .check_bytes(&target, black_box(&bytes))
+                .expect("target")
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, check);

@@ -22,6 +22,8 @@ pub mod convert;
 pub mod drift;
 pub mod exchange;
 pub mod impact;
+pub mod large;
+pub mod pattern;
 pub mod redact;
 pub mod repeated;
 pub mod tape;
@@ -402,6 +404,21 @@ struct Compiled {
     document: Value,
     value: jsonschema::Validator,
     tape: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
+    /// The tape validator that only answers whether a document is valid, with the hand-written
+    /// matchers of [`pattern`]; compiled on first use.
+    fast: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
+    /// Where a large document's records are ([`large`]), worked out on first use.
+    large: OnceLock<Option<large::Plan>>,
+}
+
+/// [`validator_options`] for a validator asked only whether a document is valid: `pattern`
+/// goes to the hand-written matchers where one fits ([`pattern`]), which the tests prove equal
+/// to the engine's. Its errors are never reported.
+fn fast_validator_options<F: jsonschema::json::Json>()
+-> jsonschema::ValidationOptions<'static, std::sync::Arc<dyn jsonschema::Retrieve>, F> {
+    validator_options::<F>()
+        .with_keyword("pattern", pattern::keyword::<F>)
+        .with_keyword(pattern::LONG_ID, pattern::long_id_keyword::<F>)
 }
 
 fn validator_options<F: jsonschema::json::Json>()
@@ -476,6 +493,8 @@ impl Contract {
                     document,
                     value,
                     tape: OnceLock::new(),
+                    fast: OnceLock::new(),
+                    large: OnceLock::new(),
                 },
             );
         }
@@ -526,14 +545,21 @@ impl Contract {
     /// only as much of the failing value as it shows ([`redact`]), so an invalid payload costs
     /// about what a valid one does. Only text the fast path declines (and the rare violation
     /// whose message needs more than the failing value, see [`redact::message`]) is parsed by
-    /// `serde_json` into a `Value`.
+    /// `serde_json` into a `Value`. A valid document of [`large::LARGE_BYTES`] or more is
+    /// checked a batch of records at a time instead of whole ([`large`]).
     pub fn check_bytes(&self, target: &Target, bytes: &[u8]) -> Result<Verdict, ContractError> {
         // An unknown target is refused before the text is looked at.
         let compiled = self.compiled(target)?;
         let bytes = strip_bom(bytes);
-        let fast = self.tape_validator(target, compiled)?;
-        let verdict =
-            tape::with_document(bytes, |document| check_document(compiled, fast, document?));
+        let fast = self.fast_validator(target, compiled)?;
+        if bytes.len() >= large::LARGE_BYTES
+            && let Some(verdict) = large::check(self, target, compiled, bytes)?
+        {
+            return Ok(verdict);
+        }
+        let verdict = tape::with_document(bytes, |document| {
+            self.check_document(target, compiled, fast, document?)
+        });
         self.finish(target, bytes, verdict)
     }
 
@@ -549,9 +575,14 @@ impl Contract {
             return self.check_bytes(target, buffer);
         }
         let compiled = self.compiled(target)?;
-        let fast = self.tape_validator(target, compiled)?;
+        let fast = self.fast_validator(target, compiled)?;
+        if buffer.len() >= large::LARGE_BYTES
+            && let Some(verdict) = large::check(self, target, compiled, buffer)?
+        {
+            return Ok(verdict);
+        }
         let verdict = tape::with_document_in_place(buffer, |document| {
-            check_document(compiled, fast, document?)
+            self.check_document(target, compiled, fast, document?)
         });
         self.finish(target, buffer, verdict)
     }
@@ -605,6 +636,67 @@ impl Contract {
             })
     }
 
+    /// The validity-only tape validator of `target` ([`fast_validator_options`]), compiled on
+    /// first use.
+    fn fast_validator<'c>(
+        &self,
+        target: &Target,
+        compiled: &'c Compiled,
+    ) -> Result<&'c jsonschema::Validator<tape::TapeJson>, ContractError> {
+        compiled
+            .fast
+            .get_or_init(|| {
+                fast_validator_options()
+                    .build(&pattern::fast_document(&compiled.document))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|why| ContractError::Compile {
+                api: self.api,
+                target: target.clone(),
+                why: why.clone(),
+            })
+    }
+
+    /// The verdict on a parsed tape; `None` for the rare violation whose message needs more
+    /// than the failing value ([`redact::message`]): the caller then checks a `Value`. `fast`
+    /// answers whether it is valid; the violations of one that is not are collected by the
+    /// engine's own validator, so their keywords and messages are [`Contract::validate`]'s.
+    fn check_document(
+        &self,
+        target: &Target,
+        compiled: &Compiled,
+        fast: &jsonschema::Validator<tape::TapeJson>,
+        document: &tape::Document<'_>,
+    ) -> Option<Verdict> {
+        let mut violations: Vec<Violation> = document
+            .repeated_names()
+            .iter()
+            .map(repeated::Repeated::violation)
+            .collect();
+        if violations.is_empty() && fast.is_valid(document.root()) {
+            return Some(Verdict::Valid);
+        }
+        // A validator that does not compile: the `Value` path reports what it can.
+        let full = self.tape_validator(target, compiled).ok()?;
+        for error in full.iter_errors(document.root()) {
+            let pointer = error.instance_path().as_str().to_owned();
+            let (message, impact) = match document.node_of(error.instance()) {
+                Some(node) => (
+                    redact::message(&error, &pointer, &node)?,
+                    impact::of(&error, &node, &compiled.document),
+                ),
+                // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
+                None => (
+                    redact::message_of_value(&error, &pointer, error.instance()),
+                    impact::of(&error, &error.instance().as_ref(), &compiled.document),
+                ),
+            };
+            violations.push(violation(&error, pointer, message, impact));
+        }
+        Some(to_verdict(violations))
+    }
+
     fn compiled(&self, target: &Target) -> Result<&Compiled, ContractError> {
         self.validators.get(target).ok_or_else(|| {
             unknown(
@@ -614,39 +706,6 @@ impl Contract {
             )
         })
     }
-}
-
-/// The verdict on a parsed tape; `None` for the rare violation whose message needs more than the
-/// failing value ([`redact::message`]): the caller then checks a `Value`.
-fn check_document(
-    compiled: &Compiled,
-    fast: &jsonschema::Validator<tape::TapeJson>,
-    document: &tape::Document<'_>,
-) -> Option<Verdict> {
-    let mut violations: Vec<Violation> = document
-        .repeated_names()
-        .iter()
-        .map(repeated::Repeated::violation)
-        .collect();
-    if violations.is_empty() && fast.is_valid(document.root()) {
-        return Some(Verdict::Valid);
-    }
-    for error in fast.iter_errors(document.root()) {
-        let pointer = error.instance_path().as_str().to_owned();
-        let (message, impact) = match document.node_of(error.instance()) {
-            Some(node) => (
-                redact::message(&error, &pointer, &node)?,
-                impact::of(&error, &node, &compiled.document),
-            ),
-            // Not a node of this tape (see `TapeNode::lazy_value`): a real value.
-            None => (
-                redact::message_of_value(&error, &pointer, error.instance()),
-                impact::of(&error, &error.instance().as_ref(), &compiled.document),
-            ),
-        };
-        violations.push(violation(&error, pointer, message, impact));
-    }
-    Some(to_verdict(violations))
 }
 
 /// A violation of a jsonschema error with its pointer and finished message.

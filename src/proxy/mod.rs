@@ -23,10 +23,10 @@
 //! clients' own 32 MiB); past that the client gets an error instead of the rest. The whole
 //! exchange upstream has [`ProxyConfig::timeout`]. The contract check, the line and the
 //! recording happen after the body has gone to the client, off the request's path, on
-//! long-lived threads of their own ([`ProxyConfig::checkers`]) that take the exchanges from one
-//! queue in the order they end. Every request takes a place in that queue before it is
-//! forwarded, so when checks fall 1,024 exchanges behind, new requests wait for them instead of
-//! the backlog (and the bodies it holds) growing.
+//! long-lived threads of their own ([`ProxyConfig::checkers`]), each taking the exchanges from
+//! its queue in the order they end. Every request takes a place in the shortest queue before it
+//! is forwarded, so when checks fall about 1,024 exchanges behind, new requests wait for them
+//! instead of the backlog (and the bodies it holds) growing.
 
 mod body;
 pub mod observe;
@@ -59,9 +59,10 @@ use body::{Ended, Tee, error_chain};
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// Default of [`ProxyConfig::timeout`]: 60 s, above the mock's longest injected latency (30 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Exchanges whose body has ended and that wait for their check, print and recording. Each
-/// request takes its place in the queue before it is forwarded (so the queue holds this many
-/// beside one per open connection); a request that finds every place taken waits.
+/// Exchanges whose body has ended and that wait for their check, print and recording, over all
+/// the checkers' queues. Each request takes its place in a queue before it is forwarded (so each
+/// queue has room for its share of these beside one exchange per open connection); a request
+/// that finds every place taken waits.
 const QUEUE: usize = 1024;
 
 /// How the proxy behaves.
@@ -130,7 +131,8 @@ struct Shared {
     client: reqwest::Client,
     api: Option<Api>,
     limit: usize,
-    observed: mpsc::Sender<Finished>,
+    /// Each checker's queue.
+    checkers: Vec<mpsc::Sender<Finished>>,
 }
 
 /// A proxy ready to serve: the upstream checked, the client built, the recording open.
@@ -210,28 +212,34 @@ impl Proxy {
         on_exchange: impl FnMut(&Observed) + Send + 'static,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Summary, ProxyError> {
-        let (tx, rx) = mpsc::channel(QUEUE + self.config.max_connections);
-        // Long-lived threads for every check: a thread hand-off per exchange (the blocking
-        // pool's) cost more than a check of a 100-record page, and a thread that stays keeps the
-        // parser's buffers and the regex caches warm.
-        let queue = Arc::new(Mutex::new(rx));
+        // Long-lived threads for every check, each with a queue of its own: a thread hand-off
+        // per exchange (the blocking pool's) cost more than a check of a 100-record page, one
+        // queue shared behind a lock woke a second thread for every exchange, and a thread that
+        // stays keeps the parser's buffers and the regex caches warm. Each queue has room for
+        // every open connection's exchange beside its share of the backlog.
+        let checkers = self.config.checkers;
+        let capacity = QUEUE.div_ceil(checkers) + self.config.max_connections;
         let collector = Arc::new(Mutex::new(Collector {
             recorder: self.recorder,
             on_exchange,
             summary: Summary::default(),
         }));
-        let checkers: Vec<_> = (0..self.config.checkers)
+        let (queues, checkers): (Vec<_>, Vec<_>) = (0..checkers)
             .map(|_| {
-                let (queue, collector) = (queue.clone(), collector.clone());
-                tokio::task::spawn_blocking(move || check_all(&queue, &collector))
+                let (tx, rx) = mpsc::channel(capacity);
+                let collector = collector.clone();
+                (
+                    tx,
+                    tokio::task::spawn_blocking(move || check_all(rx, &collector)),
+                )
             })
-            .collect();
+            .unzip();
         let shared = Arc::new(Shared {
             base: self.base,
             client: self.client,
             api: self.config.api,
             limit: usize::try_from(self.config.max_body_bytes).unwrap_or(usize::MAX),
-            observed: tx,
+            checkers: queues,
         });
         let router = Router::new().fallback(forward).with_state(shared);
         let limits = server::Limits {
@@ -276,8 +284,7 @@ impl<F: FnMut(&Observed)> Collector<F> {
     }
 }
 
-/// `mutex` locked, also after a panic elsewhere: what it guards (a queue, the totals) stays
-/// usable.
+/// `mutex` locked, also after a panic elsewhere: what it guards (the totals) stays usable.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -288,15 +295,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// collector. Several run at once, so the exchanges reach the collector in about the order they
 /// ended (exactly, with one checker).
 fn check_all<F: FnMut(&Observed)>(
-    queue: &Mutex<mpsc::Receiver<Finished>>,
+    mut queue: mpsc::Receiver<Finished>,
     collector: &Mutex<Collector<F>>,
 ) {
-    // The queue's lock is held while waiting: the other checkers wait for it, and the first to
-    // get it takes the next exchange.
-    loop {
-        // Its own statement, so the lock is let go before the check.
-        let next = lock(queue).blocking_recv();
-        let Some(finished) = next else { break };
+    while let Some(finished) = queue.blocking_recv() {
         let observed = finished.observe();
         lock(collector).take(&observed);
     }
@@ -513,7 +515,13 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     // A place in the checker's queue before anything is forwarded: when checks fall behind by
     // the whole queue, new requests wait here, so the backlog (and the bodies it holds) stays
     // bounded however long the proxy runs.
-    let Ok(slot) = shared.observed.clone().reserve_owned().await else {
+    // The checker with the shortest queue: with room in every one, the same one each time, so an
+    // idle proxy wakes one thread per exchange and keeps its caches warm.
+    let reserved = match shared.checkers.iter().max_by_key(|queue| queue.capacity()) {
+        Some(queue) => queue.clone().reserve_owned().await.ok(),
+        None => None,
+    };
+    let Some(slot) = reserved else {
         // Only when the checker is gone, which ends the proxy anyway.
         let why = "the proxy's checker has stopped".to_owned();
         return proxy_error(api, StatusCode::SERVICE_UNAVAILABLE, &why);

@@ -57,14 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("--record")?;
     // Before binding, so a bad option is an error and no URL is printed.
     let proxy = Proxy::new(config, recorder).context("invalid proxy options")?;
-    // One thread forwards (the checks run on threads of their own, `ProxyConfig::checkers`):
-    // a second runtime thread only added wake-ups between the two, about a tenth of the proxy's
-    // CPU per request in `benches/proxy_load.rs`, and forwarding is not what limits throughput.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    super::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -25,8 +25,9 @@
 //! recording happen after the body has gone to the client, off the request's path, on
 //! long-lived threads of their own ([`ProxyConfig::checkers`]), each taking the exchanges from
 //! its queue in the order they end. Every request takes a place in the shortest queue before it
-//! is forwarded, so when checks fall about 1,024 exchanges behind, new requests wait for them
-//! instead of the backlog (and the bodies it holds) growing.
+//! is forwarded, and the queues hold at most 1,024 exchanges more than the connection limit, so
+//! when checks fall that far behind, new requests wait for them instead of the backlog (and the
+//! bodies it holds) growing.
 
 mod body;
 pub mod observe;
@@ -60,9 +61,8 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// Default of [`ProxyConfig::timeout`]: 60 s, above the mock's longest injected latency (30 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Exchanges whose body has ended and that wait for their check, print and recording, over all
-/// the checkers' queues. Each request takes its place in a queue before it is forwarded (so each
-/// queue has room for its share of these beside one exchange per open connection); a request
-/// that finds every place taken waits.
+/// the checkers' queues, beyond one per allowed connection. Each request takes its place in a
+/// queue before it is forwarded; a request that finds every place taken waits.
 const QUEUE: usize = 1024;
 
 /// How the proxy behaves.
@@ -215,10 +215,11 @@ impl Proxy {
         // Long-lived threads for every check, each with a queue of its own: a thread hand-off
         // per exchange (the blocking pool's) cost more than a check of a 100-record page, one
         // queue shared behind a lock woke a second thread for every exchange, and a thread that
-        // stays keeps the parser's buffers and the regex caches warm. Each queue has room for
-        // every open connection's exchange beside its share of the backlog.
+        // stays keeps the parser's buffers and the regex caches warm. The queues together have
+        // room for every open connection's exchange beside the backlog; a request goes to the
+        // one with most room, so it waits only when all are full.
         let checkers = self.config.checkers;
-        let capacity = QUEUE.div_ceil(checkers) + self.config.max_connections;
+        let capacity = (QUEUE + self.config.max_connections).div_ceil(checkers);
         let collector = Arc::new(Mutex::new(Collector {
             recorder: self.recorder,
             on_exchange,

@@ -15,6 +15,8 @@
 
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const RECORDS: &str = "100000";
@@ -29,19 +31,43 @@ impl Drop for Process {
     }
 }
 
-/// Starts `binary` with `args` and returns it with the URL it prints first.
-fn spawn(binary: &str, args: &[&str]) -> (Process, String) {
+/// Starts `binary` with `args` and returns it with the URL it prints first and a count of the
+/// lines it has written to stderr so far (the proxy writes one per exchange once it is checked).
+fn spawn(binary: &str, args: &[&str]) -> (Process, String, Arc<AtomicU64>) {
     let mut child = Command::new(binary)
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
     let mut url = String::new();
     std::io::BufReader::new(child.stdout.take().expect("piped"))
         .read_line(&mut url)
         .expect("URL line");
-    (Process(child), url.trim().to_owned())
+    let lines = Arc::new(AtomicU64::new(0));
+    let counted = lines.clone();
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    std::thread::spawn(move || {
+        for line in stderr.split(b'\n') {
+            if line.is_err() {
+                break;
+            }
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    (Process(child), url.trim().to_owned(), lines)
+}
+
+/// A proxy process's id and its count of stderr lines.
+type Watched<'a> = (u32, &'a AtomicU64);
+
+/// Waits until `lines` reaches `expected` (or a minute passes); how long that took.
+fn caught_up(lines: &AtomicU64, expected: u64) -> Duration {
+    let started = Instant::now();
+    while lines.load(Ordering::Relaxed) < expected && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    started.elapsed()
 }
 
 /// CPU time (user and system, every thread) process `pid` has used so far, from `/proc`; `None`
@@ -126,7 +152,7 @@ fn main() {
             s.parse().expect("PROXY_LOAD_SECONDS: whole seconds")
         });
     let baseline = std::env::var("PROXY_LOAD_BASELINE").ok();
-    let (mock, mock_url) = spawn(
+    let (mock, mock_url, _) = spawn(
         this,
         &["mock", "--addr", "127.0.0.1:0", "--records", RECORDS],
     );
@@ -145,18 +171,18 @@ fn main() {
         std::thread::available_parallelism().map_or(0, usize::from)
     );
     let mock_pid = mock.0.id();
-    let targets: Vec<(&str, &str, Option<u32>)> =
+    let targets: Vec<(&str, &str, Option<Watched>)> =
         std::iter::once(("mock alone", mock_url.as_str(), None))
-            .chain(
-                proxies
-                    .iter()
-                    .map(|(name, (process, url))| (*name, url.as_str(), Some(process.0.id()))),
-            )
+            .chain(proxies.iter().map(|(name, (process, url, lines))| {
+                (*name, url.as_str(), Some((process.0.id(), &**lines)))
+            }))
             .collect();
     let _ = rustls::crypto::ring::default_provider().install_default();
     for connections in [1, 16] {
         let mut p = Vec::new();
-        for (name, base, proxy_pid) in &targets {
+        for (name, base, proxy) in &targets {
+            let proxy_pid = proxy.map(|(pid, _)| pid);
+            let lines_before = proxy.map(|(_, lines)| lines.load(Ordering::Relaxed));
             let url = format!(
                 "{base}/v3/{}/operation-logs?limit=100&offset=500",
                 backup_task_api::mock::CBR_PROJECT_ID
@@ -164,9 +190,9 @@ fn main() {
             let client = reqwest::Client::new();
             runtime.block_on(warm_up(&client, &url));
             let cpu = |pid: Option<u32>| pid.and_then(cpu_time);
-            let before = (cpu(Some(mock_pid)), cpu(*proxy_pid));
+            let before = (cpu(Some(mock_pid)), cpu(proxy_pid));
             let (mut latencies, took) = runtime.block_on(load(&client, &url, connections, seconds));
-            let after = (cpu(Some(mock_pid)), cpu(*proxy_pid));
+            let after = (cpu(Some(mock_pid)), cpu(proxy_pid));
             latencies.sort_unstable();
             let n = latencies.len();
             let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
@@ -186,6 +212,17 @@ fn main() {
                 ms(p99),
             );
             p.push((*name, p50, p99));
+            // Every exchange must be checked, not only answered: how far the checks (one line
+            // each) were behind when the load stopped, and how long they took to catch up.
+            if let (Some((_, lines)), Some(before)) = (proxy, lines_before) {
+                let expected = before + 20 + n as u64;
+                let behind = expected.saturating_sub(lines.load(Ordering::Relaxed));
+                let took = caught_up(lines, expected);
+                println!(
+                    "{connections:>2} connections, {name:<14}: checks {behind} exchanges behind at the end, caught up in {:.0} ms",
+                    ms(took)
+                );
+            }
         }
         for (name, p50, p99) in &p[1..] {
             println!(

@@ -1,5 +1,6 @@
 //! The `proxy` command: [`backup_task_api::proxy`] plus the lines it prints.
 
+use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,12 +78,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 None => String::new(),
             }
         );
+        let mut line = String::new();
         let summary = proxy
             .serve(
                 listener,
-                |observed| {
+                move |observed| {
+                    // Formatted first, then written in one piece: stderr is unbuffered, and
+                    // `writeln!` straight to it made a system call of every part of the line.
+                    line.clear();
+                    let _ = writeln!(line, "{observed}");
                     // A closed stderr stops nothing: the traffic still flows and is recorded.
-                    let _ = writeln!(io::stderr().lock(), "{observed}");
+                    let _ = io::stderr().write_all(line.as_bytes());
                 },
                 stop_signal(),
             )

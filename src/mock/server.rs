@@ -77,6 +77,11 @@ pub(crate) async fn run(
                 }
             },
         };
+        // The proxy passes a body on chunk by chunk: with Nagle's algorithm each chunk after
+        // the first, smaller than loopback's 64 KB segment, may wait for the client's ACK of the
+        // one before. The mock writes each response whole, so for it nothing changes. A failure
+        // only costs that wait.
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let stop = stop_rx.clone();
         tokio::spawn(async move {

@@ -5,7 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::Stream;
 
 /// How a body stream ended.
@@ -22,12 +22,16 @@ pub(super) enum Ended {
 }
 
 /// Called once with what was kept and how the stream ended.
-pub(super) type Finish = Box<dyn FnOnce(Bytes, Ended) + Send>;
+pub(super) type Finish = Box<dyn FnOnce(Vec<u8>, Ended) + Send>;
+
+/// Most of an announced length reserved for the copy before the body arrives: enough for
+/// every page these APIs send in one piece, and a `Content-Length` that lies costs no more.
+const MAX_RESERVED: usize = 1024 * 1024;
 
 /// A body stream that keeps a copy of what it passes on, at most `limit` bytes.
 pub(super) struct Tee<S> {
     inner: S,
-    kept: BytesMut,
+    kept: Vec<u8>,
     limit: usize,
     /// Bytes passed on so far, and how many the upstream announced (`Content-Length`): hyper
     /// stops polling a body once it has written that many, so the stream's own end never comes.
@@ -38,9 +42,16 @@ pub(super) struct Tee<S> {
 
 impl<S> Tee<S> {
     pub(super) fn new(inner: S, limit: usize, expected: Option<u64>, finish: Finish) -> Self {
+        // Room for the whole announced body and the parser's padding at once: growing a
+        // 100 KB page a chunk at a time copied it several times over.
+        let reserved = expected
+            .and_then(|n| usize::try_from(n).ok())
+            .map_or(0, |n| {
+                n.min(limit).min(MAX_RESERVED) + simd_json::INPUT_PADDING
+            });
         Tee {
             inner,
-            kept: BytesMut::new(),
+            kept: Vec::with_capacity(reserved),
             limit,
             passed: 0,
             expected,
@@ -50,7 +61,7 @@ impl<S> Tee<S> {
 
     fn end(&mut self, how: Ended) {
         if let Some(finish) = self.finish.take() {
-            finish(std::mem::take(&mut self.kept).freeze(), how);
+            finish(std::mem::take(&mut self.kept), how);
         }
     }
 }
@@ -131,7 +142,7 @@ mod tests {
     use futures::StreamExt as _;
     use std::sync::{Arc, Mutex};
 
-    type Seen = Arc<Mutex<Option<(Bytes, Ended)>>>;
+    type Seen = Arc<Mutex<Option<(Vec<u8>, Ended)>>>;
 
     fn tee(
         chunks: Vec<&'static [u8]>,
@@ -160,7 +171,7 @@ mod tests {
         let out: Vec<_> = tee.collect().await;
         assert_eq!(out.len(), 2);
         let seen = seen.lock().expect("not poisoned").clone();
-        assert_eq!(seen, Some((Bytes::from_static(b"abcd"), Ended::Complete)));
+        assert_eq!(seen, Some((b"abcd".to_vec(), Ended::Complete)));
     }
 
     #[tokio::test]
@@ -170,7 +181,7 @@ mod tests {
         assert!(out[0].is_ok() && out[1].is_err(), "{out:?}");
         assert_eq!(out.len(), 2, "nothing after the error");
         let seen = seen.lock().expect("not poisoned").clone();
-        assert_eq!(seen, Some((Bytes::from_static(b"abcd"), Ended::OverLimit)));
+        assert_eq!(seen, Some((b"abcd".to_vec(), Ended::OverLimit)));
     }
 
     #[tokio::test]
@@ -193,7 +204,7 @@ mod tests {
         // What hyper does once Content-Length bytes are out: drop the body unpolled.
         drop(tee);
         let seen = seen.lock().expect("not poisoned").clone();
-        assert_eq!(seen, Some((Bytes::from_static(b"abcd"), Ended::Complete)));
+        assert_eq!(seen, Some((b"abcd".to_vec(), Ended::Complete)));
     }
 
     #[tokio::test]
@@ -202,6 +213,6 @@ mod tests {
         let _ = tee.next().await;
         drop(tee);
         let seen = seen.lock().expect("not poisoned").clone();
-        assert_eq!(seen, Some((Bytes::from_static(b"ab"), Ended::ClientGone)));
+        assert_eq!(seen, Some((b"ab".to_vec(), Ended::ClientGone)));
     }
 }

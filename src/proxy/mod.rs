@@ -21,8 +21,13 @@
 //! [`MAX_REQUEST_BODY_BYTES`] (these APIs take none). A response body is passed on chunk by
 //! chunk as it arrives and kept for the check up to [`ProxyConfig::max_body_bytes`] (the
 //! clients' own 32 MiB); past that the client gets an error instead of the rest. The whole
-//! exchange upstream has [`ProxyConfig::timeout`]. The contract check and the recording happen
-//! after the body has gone to the client, off the request's path.
+//! exchange upstream has [`ProxyConfig::timeout`]. The contract check, the line and the
+//! recording happen after the body has gone to the client, off the request's path, on
+//! long-lived threads of their own ([`ProxyConfig::checkers`]), each taking the exchanges from
+//! its queue in the order they end. Every request takes a place in the shortest queue before it
+//! is forwarded, and the queues hold at most 1,024 exchanges more than the connection limit, so
+//! when checks fall that far behind, new requests wait for them instead of the backlog (and the
+//! bodies it holds) growing.
 
 mod body;
 pub mod observe;
@@ -30,16 +35,16 @@ pub mod record;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
-use chrono::{SecondsFormat, Utc};
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -55,7 +60,9 @@ use body::{Ended, Tee, error_chain};
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// Default of [`ProxyConfig::timeout`]: 60 s, above the mock's longest injected latency (30 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Exchanges waiting to be printed and recorded; a request that finds the queue full waits.
+/// Exchanges whose body has ended and that wait for their check, print and recording, over all
+/// the checkers' queues, beyond one per allowed connection. Each request takes its place in a
+/// queue before it is forwarded; a request that finds every place taken waits.
 const QUEUE: usize = 1024;
 
 /// How the proxy behaves.
@@ -77,6 +84,10 @@ pub struct ProxyConfig {
     pub header_timeout: Duration,
     /// How long a response may wait for the client to take any of it.
     pub write_timeout: Duration,
+    /// Threads that check, record and report the exchanges (at least 1; by default one per
+    /// core). A check takes a core while it runs, and on a machine the proxy shares, fewer
+    /// threads get less of it: with one, checks fell behind under load.
+    pub checkers: usize,
 }
 
 impl ProxyConfig {
@@ -91,6 +102,7 @@ impl ProxyConfig {
             max_connections: crate::mock::DEFAULT_MAX_CONNECTIONS,
             header_timeout: crate::mock::DEFAULT_HEADER_TIMEOUT,
             write_timeout: crate::mock::DEFAULT_WRITE_TIMEOUT,
+            checkers: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -119,7 +131,8 @@ struct Shared {
     client: reqwest::Client,
     api: Option<Api>,
     limit: usize,
-    observed: mpsc::Sender<Observed>,
+    /// Each checker's queue.
+    checkers: Vec<mpsc::Sender<Finished>>,
 }
 
 /// A proxy ready to serve: the upstream checked, the client built, the recording open.
@@ -160,6 +173,9 @@ impl Proxy {
                 return Err(ProxyError::Config(format!("the {what} must be above 0")));
             }
         }
+        if config.checkers == 0 {
+            return Err(ProxyError::Config("checkers must be at least 1".into()));
+        }
         if !(1..=u32::MAX as usize).contains(&config.max_connections)
             || config.max_connections > tokio::sync::Semaphore::MAX_PERMITS
         {
@@ -186,23 +202,45 @@ impl Proxy {
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets open exchanges finish and
-    /// returns the totals. `on_exchange` is called once per exchange, in the order they end,
-    /// after the exchange is recorded; it runs on a thread of its own, so it may block.
+    /// returns the totals. `on_exchange` is called once per exchange, in about the order they
+    /// end (exactly, with one checker), after the exchange is checked and recorded; it runs on a
+    /// checker thread, one exchange at a time, so it may block, and the checkers wait while it
+    /// does.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         on_exchange: impl FnMut(&Observed) + Send + 'static,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Summary, ProxyError> {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let recorder = self.recorder;
-        let collector = tokio::task::spawn_blocking(move || collect(rx, recorder, on_exchange));
+        // Long-lived threads for every check, each with a queue of its own: a thread hand-off
+        // per exchange (the blocking pool's) cost more than a check of a 100-record page, one
+        // queue shared behind a lock woke a second thread for every exchange, and a thread that
+        // stays keeps the parser's buffers and the regex caches warm. The queues together have
+        // room for every open connection's exchange beside the backlog; a request goes to the
+        // one with most room, so it waits only when all are full.
+        let checkers = self.config.checkers;
+        let capacity = (QUEUE + self.config.max_connections).div_ceil(checkers);
+        let collector = Arc::new(Mutex::new(Collector {
+            recorder: self.recorder,
+            on_exchange,
+            summary: Summary::default(),
+        }));
+        let (queues, checkers): (Vec<_>, Vec<_>) = (0..checkers)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(capacity);
+                let collector = collector.clone();
+                (
+                    tx,
+                    tokio::task::spawn_blocking(move || check_all(rx, &collector)),
+                )
+            })
+            .unzip();
         let shared = Arc::new(Shared {
             base: self.base,
             client: self.client,
             api: self.config.api,
             limit: usize::try_from(self.config.max_body_bytes).unwrap_or(usize::MAX),
-            observed: tx,
+            checkers: queues,
         });
         let router = Router::new().fallback(forward).with_state(shared);
         let limits = server::Limits {
@@ -211,34 +249,60 @@ impl Proxy {
             write_timeout: self.config.write_timeout,
         };
         let served = server::run(listener, router, limits, shutdown).await;
-        // Every sender is gone with the router and the connections (a check still running holds
-        // its own until it has sent), so the collector ends once the last exchange is in.
-        let summary = collector
-            .await
-            .map_err(|e| ProxyError::Io(std::io::Error::other(e)))?;
+        // Every sender is gone with the router and the connections (an exchange whose body is
+        // still on its way holds its reserved place until it has sent), so the checkers end once
+        // the last exchange is in.
+        for checker in checkers {
+            checker
+                .await
+                .map_err(|e| ProxyError::Io(std::io::Error::other(e)))?;
+        }
         served.map_err(ProxyError::Io)?;
+        let summary = std::mem::take(&mut lock(&collector).summary);
         Ok(summary)
     }
 }
 
-/// Records, counts and reports each exchange as it ends.
-fn collect(
-    mut rx: mpsc::Receiver<Observed>,
-    mut recorder: Option<Recorder>,
-    mut on_exchange: impl FnMut(&Observed),
-) -> Summary {
-    let mut summary = Summary::default();
-    while let Some(observed) = rx.blocking_recv() {
+/// Where the checked exchanges go: the recording, the totals and the caller's callback, one
+/// exchange at a time.
+struct Collector<F> {
+    recorder: Option<Recorder>,
+    on_exchange: F,
+    summary: Summary,
+}
+
+impl<F: FnMut(&Observed)> Collector<F> {
+    /// Records, counts and reports `observed`.
+    fn take(&mut self, observed: &Observed) {
         let answered_by_proxy = matches!(observed.outcome, Outcome::ProxyAnswered(_));
-        if let Some(recorder) = recorder.as_mut().filter(|_| !answered_by_proxy)
+        if let Some(recorder) = self.recorder.as_mut().filter(|_| !answered_by_proxy)
             && recorder.append(&observed.exchange).is_err()
         {
-            summary.record_errors += 1;
+            self.summary.record_errors += 1;
         }
-        summary.add(&observed);
-        on_exchange(&observed);
+        self.summary.add(observed);
+        (self.on_exchange)(observed);
     }
-    summary
+}
+
+/// `mutex` locked, also after a panic elsewhere: what it guards (the totals) stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Takes exchanges off `queue` until it is closed and empty: checks each, then hands it to the
+/// collector. Several run at once, so the exchanges reach the collector in about the order they
+/// ended (exactly, with one checker).
+fn check_all<F: FnMut(&Observed)>(
+    mut queue: mpsc::Receiver<Finished>,
+    collector: &Mutex<Collector<F>>,
+) {
+    while let Some(finished) = queue.blocking_recv() {
+        let observed = finished.observe();
+        lock(collector).take(&observed);
+    }
 }
 
 /// A proxy serving in the background.
@@ -345,41 +409,123 @@ fn pairs(headers: &HeaderMap) -> Pairs {
     exchange::redact_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
 }
 
-/// Forwards one request and passes the response back, observing both.
-async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let started = Instant::now();
-    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    let (parts, body) = request.into_parts();
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().unwrap_or_default().to_owned();
-    let api = observe::api_for(&path, shared.api);
-    let recorded = exchange::Request {
-        method: parts.method.as_str().to_owned(),
-        path: path.clone(),
-        query: exchange::redact_query(&query),
-        headers: pairs(&parts.headers),
-    };
-    let observe = |status: StatusCode, headers: &HeaderMap, body: &[u8], outcome: Outcome| {
+/// How an exchange ended, as the request handler hands it to the checker: the raw parts, so the
+/// copying, redacting and formatting an [`Observed`] needs happen on the checker's thread, off
+/// the request's path.
+struct Finished {
+    api: Option<Api>,
+    started_at: DateTime<Utc>,
+    latency: Duration,
+    method: Method,
+    path: String,
+    query: String,
+    request_headers: HeaderMap,
+    status: StatusCode,
+    response_headers: HeaderMap,
+    body: Vec<u8>,
+    how: How,
+}
+
+/// What the checker is to do with a [`Finished`] exchange.
+enum How {
+    /// Check the body, which ended as this says.
+    Check(Ended),
+    /// Nothing to check: the proxy answered itself, and why.
+    Answered(String),
+}
+
+impl Finished {
+    /// Checks the body and builds the exchange as `--record` writes it.
+    fn observe(self) -> Observed {
+        let Finished {
+            api,
+            started_at,
+            latency,
+            method,
+            path,
+            query,
+            request_headers,
+            status,
+            response_headers,
+            mut body,
+            how,
+        } = self;
+        let truncated = matches!(&how, How::Check(ended) if *ended != Ended::Complete);
+        let outcome = match (how, api) {
+            (How::Answered(why), _) => Outcome::ProxyAnswered(why),
+            (How::Check(Ended::Complete), Some(api)) => {
+                observe::check_buffer(api, status.as_u16(), &mut body)
+            }
+            (How::Check(Ended::Complete), None) => {
+                Outcome::NotChecked("the path is neither API's operation".into())
+            }
+            (How::Check(Ended::OverLimit), _) => Outcome::NotChecked(
+                "the body is over the proxy's limit; the client got an error".into(),
+            ),
+            (How::Check(Ended::Broken(why)), _) => {
+                Outcome::NotChecked(format!("the upstream broke off the body: {why}"))
+            }
+            (How::Check(Ended::ClientGone), _) => {
+                Outcome::NotChecked("the client left before the body ended".into())
+            }
+        };
+        // The body moves into the exchange as it is: no copy when it is UTF-8, as it nearly
+        // always is.
+        let (text, base64) = match String::from_utf8(body) {
+            Ok(text) => (Some(text), None),
+            Err(e) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
+            ),
+        };
         let exchange = Exchange {
             api: api.map(|a| a.name().to_owned()),
-            started: Some(started_at.clone()),
-            latency_ms: Some(started.elapsed().as_secs_f64() * 1e3),
-            request: recorded.clone(),
-            response: exchange::Response::new(status.as_u16(), pairs(headers), body, false),
+            started: Some(started_at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            latency_ms: Some(latency.as_secs_f64() * 1e3),
+            request: exchange::Request {
+                method: method.as_str().to_owned(),
+                path,
+                query: exchange::redact_query(&query),
+                headers: pairs(&request_headers),
+            },
+            response: exchange::Response {
+                status: status.as_u16(),
+                headers: pairs(&response_headers),
+                body: text,
+                body_base64: base64,
+                body_truncated: truncated,
+            },
         };
         Observed {
             exchange,
             api,
-            latency: started.elapsed(),
+            latency,
             outcome,
         }
+    }
+}
+
+/// Forwards one request and passes the response back, observing both.
+async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    let api = observe::api_for(&path, shared.api);
+    // A place in the checker's queue before anything is forwarded: when checks fall behind by
+    // the whole queue, new requests wait here, so the backlog (and the bodies it holds) stays
+    // bounded however long the proxy runs.
+    // The checker with the shortest queue: with room in every one, the same one each time, so an
+    // idle proxy wakes one thread per exchange and keeps its caches warm.
+    let reserved = match shared.checkers.iter().max_by_key(|queue| queue.capacity()) {
+        Some(queue) => queue.clone().reserve_owned().await.ok(),
+        None => None,
     };
-    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
-            let why = format!("the request body is over {MAX_REQUEST_BODY_BYTES} bytes");
-            return answer(&shared, api, StatusCode::PAYLOAD_TOO_LARGE, why, &observe).await;
-        }
+    let Some(slot) = reserved else {
+        // Only when the checker is gone, which ends the proxy anyway.
+        let why = "the proxy's checker has stopped".to_owned();
+        return proxy_error(api, StatusCode::SERVICE_UNAVAILABLE, &why);
     };
     let url = if query.is_empty() {
         format!("{}{path}", shared.base)
@@ -391,9 +537,31 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     if !signature_covers_host(&parts.headers) {
         headers.remove(header::HOST);
     }
+    let method = parts.method.clone();
+    let finished =
+        move |status: StatusCode, response_headers: HeaderMap, body: Vec<u8>, how| Finished {
+            api,
+            started_at,
+            latency: started.elapsed(),
+            method: parts.method,
+            path,
+            query,
+            request_headers: parts.headers,
+            status,
+            response_headers,
+            body,
+            how,
+        };
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            let why = format!("the request body is over {MAX_REQUEST_BODY_BYTES} bytes");
+            return answer(slot, api, StatusCode::PAYLOAD_TOO_LARGE, why, finished);
+        }
+    };
     let sent = shared
         .client
-        .request(parts.method.clone(), url)
+        .request(method, url)
         .headers(headers)
         .body(body)
         .send()
@@ -407,55 +575,14 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 shared.base,
                 error_chain(&e.without_url())
             );
-            return answer(&shared, api, StatusCode::BAD_GATEWAY, why, &observe).await;
+            return answer(slot, api, StatusCode::BAD_GATEWAY, why, finished);
         }
     };
     let status = upstream.status();
     let response_headers = end_to_end(upstream.headers());
-    let recorded_headers = pairs(&response_headers);
-    let tx = shared.observed.clone();
-    let finish = Box::new(move |kept: Bytes, ended: Ended| {
-        let latency = started.elapsed();
-        let job = move || {
-            let outcome = match (&ended, api) {
-                (Ended::Complete, Some(api)) => observe::check(api, status.as_u16(), &kept),
-                (Ended::Complete, None) => {
-                    Outcome::NotChecked("the path is neither API's operation".into())
-                }
-                (Ended::OverLimit, _) => Outcome::NotChecked(
-                    "the body is over the proxy's limit; the client got an error".into(),
-                ),
-                (Ended::Broken(why), _) => {
-                    Outcome::NotChecked(format!("the upstream broke off the body: {why}"))
-                }
-                (Ended::ClientGone, _) => {
-                    Outcome::NotChecked("the client left before the body ended".into())
-                }
-            };
-            let exchange = Exchange {
-                api: api.map(|a| a.name().to_owned()),
-                started: Some(started_at),
-                latency_ms: Some(latency.as_secs_f64() * 1e3),
-                request: recorded,
-                response: exchange::Response::new(
-                    status.as_u16(),
-                    recorded_headers,
-                    &kept,
-                    ended != Ended::Complete,
-                ),
-            };
-            let _ = tx.blocking_send(Observed {
-                exchange,
-                api,
-                latency,
-                outcome,
-            });
-        };
-        // Off the runtime's worker threads: a check of a large body takes a while.
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn_blocking(job)),
-            Err(_) => job(),
-        }
+    let recorded_headers = response_headers.clone();
+    let finish = Box::new(move |kept: Vec<u8>, ended: Ended| {
+        slot.send(finished(status, recorded_headers, kept, How::Check(ended)));
     });
     let expected = upstream.content_length();
     let tee = Tee::new(upstream.bytes_stream(), shared.limit, expected, finish);
@@ -465,30 +592,27 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     response
 }
 
-/// The proxy's own answer (502, 413), in the error shape of the request's API so a typed client
-/// shows its message; a plain JSON object when the API is unknown.
 /// The proxy's own answer (`status`, a body in the API's error shape saying `why`), reported as an
 /// exchange the proxy answered itself.
-async fn answer(
-    shared: &Shared,
+fn answer(
+    slot: mpsc::OwnedPermit<Finished>,
     api: Option<Api>,
     status: StatusCode,
     why: String,
-    observe: &impl Fn(StatusCode, &HeaderMap, &[u8], Outcome) -> Observed,
+    finished: impl FnOnce(StatusCode, HeaderMap, Vec<u8>, How) -> Finished,
 ) -> Response {
     let response = proxy_error(api, status, &why);
-    let _ = shared
-        .observed
-        .send(observe(
-            response.status(),
-            response.headers(),
-            b"",
-            Outcome::ProxyAnswered(why),
-        ))
-        .await;
+    slot.send(finished(
+        response.status(),
+        response.headers().clone(),
+        Vec::new(),
+        How::Answered(why),
+    ));
     response
 }
 
+/// The proxy's own answer (502, 413), in the error shape of the request's API so a typed client
+/// shows its message; a plain JSON object when the API is unknown.
 fn proxy_error(api: Option<Api>, status: StatusCode, why: &str) -> Response {
     let message = format!("backup-task-api proxy: {why}");
     let body = match api {
@@ -529,6 +653,78 @@ mod tests {
         let kept = end_to_end(&headers);
         let names: Vec<&str> = kept.keys().map(HeaderName::as_str).collect();
         assert_eq!(names, ["x-auth-token", "accept"]);
+    }
+
+    fn finished(body: &[u8], how: How) -> Finished {
+        let mut request_headers = HeaderMap::new();
+        request_headers.insert("x-auth-token", HeaderValue::from_static("s3cret"));
+        request_headers.insert("accept", HeaderValue::from_static("application/json"));
+        let mut response_headers = HeaderMap::new();
+        response_headers.insert("set-cookie", HeaderValue::from_static("session=s3cret"));
+        Finished {
+            api: Some(Api::Cbr),
+            started_at: Utc::now(),
+            latency: Duration::from_micros(1500),
+            method: Method::GET,
+            path: "/v3/p/operation-logs".into(),
+            query: "limit=1&access_token=s3cret".into(),
+            request_headers,
+            status: StatusCode::OK,
+            response_headers,
+            body: body.to_vec(),
+            how,
+        }
+    }
+
+    #[test]
+    fn a_finished_exchange_is_checked_and_recorded_without_credentials() {
+        let body = br#"{"count":"one","operation_logs":[]}"#;
+        let observed = finished(body, How::Check(Ended::Complete)).observe();
+        assert!(
+            matches!(&observed.outcome, Outcome::Violations(v) if !v.is_empty()),
+            "{:?}",
+            observed.outcome
+        );
+        let response = &observed.exchange.response;
+        assert_eq!(response.body.as_deref().map(str::as_bytes), Some(&body[..]));
+        assert!(!response.body_truncated);
+        let line = observed.exchange.to_line().expect("encodes");
+        assert!(!line.contains("s3cret"), "{line}");
+        assert!(line.contains("application/json"), "{line}");
+        assert_eq!(observed.exchange.api.as_deref(), Some("cbr"));
+    }
+
+    #[test]
+    fn a_body_cut_short_is_recorded_as_truncated_and_not_checked() {
+        let observed = finished(b"{\"count\":", How::Check(Ended::OverLimit)).observe();
+        assert!(matches!(observed.outcome, Outcome::NotChecked(_)));
+        assert!(observed.exchange.response.body_truncated);
+
+        let observed = finished(b"", How::Answered("no upstream".into())).observe();
+        assert_eq!(
+            observed.outcome,
+            Outcome::ProxyAnswered("no upstream".into())
+        );
+        assert!(!observed.exchange.response.body_truncated);
+
+        // Not UTF-8: kept byte for byte as base64, and still checked (as not JSON).
+        let observed = finished(b"\xff\xfe", How::Check(Ended::Complete)).observe();
+        assert!(matches!(observed.outcome, Outcome::NotJson(_)));
+        let response = &observed.exchange.response;
+        assert_eq!(response.body, None);
+        assert_eq!(response.body_bytes().expect("base64").as_ref(), b"\xff\xfe");
+    }
+
+    #[test]
+    fn no_checker_is_refused() {
+        let config = ProxyConfig {
+            checkers: 0,
+            ..ProxyConfig::new("http://127.0.0.1:1")
+        };
+        assert!(matches!(
+            Proxy::new(config, None),
+            Err(ProxyError::Config(_))
+        ));
     }
 
     #[test]

@@ -72,7 +72,22 @@ pub fn check(api: Api, status: u16, body: &[u8]) -> Outcome {
         Ok(contract) => contract,
         Err(e) => return Outcome::NotChecked(format!("the {api} contract is unavailable: {e}")),
     };
-    match contract.check_bytes(&Target::Response { status }, body) {
+    outcome(contract.check_bytes(&Target::Response { status }, body))
+}
+
+/// [`check`] of the body `buffer` holds, parsed where it lies when it can be (no copy); `buffer`
+/// holds the same bytes afterwards.
+pub(super) fn check_buffer(api: Api, status: u16, buffer: &mut Vec<u8>) -> Outcome {
+    let contract = match Contract::get(api) {
+        Ok(contract) => contract,
+        Err(e) => return Outcome::NotChecked(format!("the {api} contract is unavailable: {e}")),
+    };
+    outcome(contract.check_buffer(&Target::Response { status }, buffer))
+}
+
+/// The outcome a contract check's result means.
+fn outcome(checked: Result<Verdict, ContractError>) -> Outcome {
+    match checked {
         Ok(Verdict::Valid) => Outcome::Valid,
         Ok(Verdict::Invalid { violations }) => Outcome::Violations(violations),
         Ok(Verdict::NotJson { error }) => Outcome::NotJson(error),

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use backup_task_api::common::Secret;
 use backup_task_api::mock::{self, Fault, MockConfig};
 
-/// Serve both APIs locally (mock data, auth, filters, paging, fault injection) until Ctrl-C.
+/// Serve both APIs locally (mock data, auth, filters, paging, fault injection) until Ctrl-C or SIGTERM.
 /// The first line of stdout is the URL.
 #[derive(clap::Args)]
 pub struct Args {
@@ -73,7 +73,7 @@ pub struct Args {
     replay: Option<std::path::PathBuf>,
 }
 
-/// Runs `mock`: serves both APIs until Ctrl-C; stdout is one line, the URL; the rest goes to
+/// Runs `mock`: serves both APIs until Ctrl-C or SIGTERM; stdout is one line, the URL; the rest goes to
 /// stderr.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = MockConfig {
@@ -103,6 +103,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return replay(path, args.addr, config);
     }
     super::runtime()?.block_on(async {
+        // Listening before the URL goes out; see `stop_signal`.
+        let stop = super::stop_signal();
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -113,10 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         url_out.flush()?;
         drop(url_out);
         banner(&mut io::stderr().lock(), &config)?;
-        mock::serve(listener, config, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        mock::serve(listener, config, stop).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -151,7 +150,7 @@ fn banner(out: &mut impl io::Write, config: &MockConfig) -> io::Result<()> {
     writeln!(
         out,
         "{} synthetic records per API (seed {}); at most {} connections, {} ms for a request's \
-         headers; Ctrl-C stops",
+         headers; Ctrl-C or SIGTERM stops",
         config.records,
         config.seed,
         config.max_connections,
@@ -168,6 +167,8 @@ fn replay(
 ) -> anyhow::Result<ExitCode> {
     let recording = mock::Recording::open(path)?;
     super::runtime()?.block_on(async {
+        // Listening before the URL goes out; see `stop_signal`.
+        let stop = super::stop_signal();
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
@@ -176,14 +177,11 @@ fn replay(
         url_out.flush()?;
         drop(url_out);
         eprintln!(
-            "replaying {} recorded exchanges from {}; Ctrl-C stops",
+            "replaying {} recorded exchanges from {}; Ctrl-C or SIGTERM stops",
             recording.len(),
             backup_task_api::common::terminal::escape(&path.display().to_string())
         );
-        mock::serve_replay(listener, &config, recording, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        mock::serve_replay(listener, &config, recording, stop).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -26,3 +26,29 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// Listens for Ctrl-C and, on unix, SIGTERM (what `kill`, CI runners and containers send) from
+/// the moment it is called, and returns what completes on the first of them. Call it before the
+/// URL is printed: a signal sent as soon as a script reads the URL must stop the server cleanly,
+/// not kill it by the default action. Inside the runtime only.
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use futures::future::Either;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            return Either::Left(async move {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
+        }
+    }
+    Either::Right(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}

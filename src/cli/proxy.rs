@@ -58,6 +58,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Before binding, so a bad option is an error and no URL is printed.
     let proxy = Proxy::new(config, recorder).context("invalid proxy options")?;
     super::runtime()?.block_on(async {
+        // Listening before the URL goes out; see `stop_signal`.
+        let stop = super::stop_signal();
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -67,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         url_out.flush()?;
         drop(url_out);
         eprintln!(
-            "proxying to {}{}{}; Ctrl-C stops",
+            "proxying to {}{}{}; Ctrl-C or SIGTERM stops",
             escape(&args.upstream),
             match args.api {
                 Some(api) => format!(", checking every response against {api}"),
@@ -90,26 +92,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     // A closed stderr stops nothing: the traffic still flows and is recorded.
                     let _ = io::stderr().write_all(line.as_bytes());
                 },
-                stop_signal(),
+                stop,
             )
             .await?;
         eprintln!("{summary}");
         Ok(super::exit::verdict(summary.invalid == 0))
     })
-}
-
-/// Completes on Ctrl-C or, on unix, SIGTERM (what `kill`, CI runners and containers send).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

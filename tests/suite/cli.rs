@@ -229,6 +229,23 @@ fn mock_prints_its_url_first_and_stops_on_ctrl_c() {
 }
 
 #[test]
+fn mock_stops_cleanly_on_sigterm() {
+    // What `kill`, CI runners and containers send: a clean stop (exit 0), as the proxy's.
+    let (mut child, url) = spawn_mock(&[]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(
+        child.wait().expect("exits").code(),
+        Some(0),
+        "SIGTERM is a clean stop, not death by the signal"
+    );
+}
+
+#[test]
 fn list_formats_filters_and_errors() {
     let (mut child, url) = spawn_mock(&["--ocp-access-key", "ak", "--ocp-secret-key", "sk"]);
     let ocp = |args: &[&str], env: &[(&str, &str)]| {

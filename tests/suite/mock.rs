@@ -1415,7 +1415,7 @@ fn the_startup_banner_names_no_password_or_secret() {
     );
     let mut banner = String::new();
     let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
-    while !banner.contains("Ctrl-C stops") {
+    while !banner.contains("SIGTERM stops") {
         if stderr.read_line(&mut banner).expect("reads") == 0 {
             break;
         }

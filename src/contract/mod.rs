@@ -566,6 +566,8 @@ impl Contract {
     /// [`Contract::check_bytes`] of the bytes `buffer` holds, read in place where the fast path
     /// can ([`tape::with_document_in_place`]): a large document is not copied first. `buffer`
     /// holds the same bytes afterwards.
+    // Its callers: `validate` (the `cli` feature) and the proxy (`mock`).
+    #[cfg_attr(not(any(feature = "cli", feature = "mock")), allow(dead_code))]
     pub(crate) fn check_buffer(
         &self,
         target: &Target,

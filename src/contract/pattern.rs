@@ -65,7 +65,7 @@ fn digit(b: u8, max: u8) -> bool {
     b.is_ascii_digit() && b <= max
 }
 
-/// Two digits from `01` to `max` (a two-digit number, `max` at least 10).
+/// Two digits from `min` to `max` (a two-digit number, `max` at least 10).
 fn two(pair: &[u8], min: u8, max: u8) -> bool {
     match pair {
         [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {

@@ -1,6 +1,6 @@
 //! `proxy` and `mock --replay` as processes: the typed clients through the proxy in front of the
 //! mock list every record exactly once, the recording holds no credential and replays to the
-//! same records, and the mock's faults show in the proxy's lines.
+//! same records, and the mock's faults show in the proxy's lines; `list --check` against replayed pages.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
@@ -12,7 +12,7 @@ use backup_task_api::{cbr, ocp};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::support::{self, BIN};
+use crate::support::{self, BIN, stderr, stdout};
 
 const TOKEN: &str = "tok-proxy-7d1e2f";
 const CBR_AK: &str = "cbr-ak";
@@ -502,4 +502,99 @@ fn a_request_no_recording_matches_gets_a_404_naming_the_nearest() {
 fn write_recording(path: &Path) {
     let line = r#"{"request":{"method":"GET","path":"/v3/p1/operation-logs","query":"limit=10&offset=0"},"response":{"status":200,"headers":[["content-type","application/json"]],"body":"{\"count\":0,\"operation_logs\":[]}"}}"#;
     std::fs::write(path, format!("{line}\n")).expect("writes");
+}
+
+/// `list --check` against recorded pages: drift in a page is reported with its location and
+/// impact and makes the exit 1, while the records (the unknown member included) are still
+/// listed; a clean page exits 0; without `--check` nothing is checked.
+#[test]
+fn list_check_reports_each_pages_violations_and_still_lists_the_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let recording = dir.path().join("pages.ndjson");
+    let fixtures = support::fixtures_dir().join("cbr");
+    let lines: Vec<String> = [
+        (
+            "drifted",
+            "invalid/reference_page__extra_field__operation_logs.0.extra_info.backup.json",
+        ),
+        ("clean", "valid/copy_task.json"),
+    ]
+    .iter()
+    .map(|(project, fixture)| {
+        let fixture: Value =
+            serde_json::from_slice(&std::fs::read(fixtures.join(fixture)).expect("fixture"))
+                .expect("JSON");
+        serde_json::json!({
+            "request": {
+                "method": "GET",
+                "path": format!("/v3/{project}/operation-logs"),
+                "query": "limit=1000&offset=0",
+            },
+            "response": {
+                "status": 200,
+                "headers": [["content-type", "application/json"]],
+                "body": fixture["instance"].to_string(),
+            },
+        })
+        .to_string()
+    })
+    .collect();
+    std::fs::write(&recording, lines.join("\n") + "\n").expect("writes");
+    let replay = Server::spawn(&[
+        "mock",
+        "--addr",
+        "127.0.0.1:0",
+        "--replay",
+        recording.to_str().expect("UTF-8"),
+    ]);
+    let list = |project: &str, check: bool| {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "list",
+                "cbr",
+                "--endpoint",
+                &replay.url,
+                "--project-id",
+                project,
+            ])
+            .args(["--format", "ndjson"])
+            .env("CBR_AUTH_TOKEN", "t");
+        if check {
+            command.arg("--check");
+        }
+        command.output().expect("list runs")
+    };
+
+    let drifted = list("drifted", true);
+    assert_eq!(drifted.status.code(), Some(1), "{}", stderr(&drifted));
+    let report = stderr(&drifted);
+    assert!(
+        report.contains(
+            "page 1: strict-readers: /operation_logs/0/extra_info/backup: Additional properties \
+             are not allowed ('undocumentedField' was unexpected)"
+        ) && report.contains("1 page(s) checked against the cbr contract: 1 violation(s)"),
+        "{report}"
+    );
+    let records = stdout(&drifted);
+    assert_eq!(records.lines().count(), 1, "{records}");
+    assert!(records.contains("\"undocumentedField\""), "{records}");
+
+    let clean = list("clean", true);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(
+        stderr(&clean).contains("1 page(s) checked against the cbr contract: 0 violation(s)"),
+        "{}",
+        stderr(&clean)
+    );
+    assert_eq!(stdout(&clean).lines().count(), 1);
+
+    let unchecked = list("drifted", false);
+    assert_eq!(unchecked.status.code(), Some(0), "{}", stderr(&unchecked));
+    assert!(!stderr(&unchecked).contains("checked against"));
+    assert_eq!(
+        stdout(&unchecked),
+        records,
+        "the same records, checked or not"
+    );
 }

@@ -1,6 +1,7 @@
 //! `proxy` and `mock --replay` as processes: the typed clients through the proxy in front of the
 //! mock list every record exactly once, the recording holds no credential and replays to the
-//! same records, and the mock's faults show in the proxy's lines; `list --check` against replayed pages.
+//! same records, and the mock's faults show in the proxy's lines; and `list --check` against
+//! replayed pages.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;

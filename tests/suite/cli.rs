@@ -193,7 +193,7 @@ fn spawn_mock(extra: &[&str]) -> (std::process::Child, String) {
 
 #[test]
 fn mock_prints_its_url_first_and_stops_on_ctrl_c() {
-    let (mut child, url) = spawn_mock(&[]);
+    let (child, url) = spawn_mock(&[]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let list = Command::new(BIN)
         .args([
@@ -216,33 +216,30 @@ fn mock_prints_its_url_first_and_stops_on_ctrl_c() {
         31,
         "30 synthetic records and the documented one"
     );
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    assert_eq!(
-        child.wait().expect("exits").code(),
-        Some(0),
-        "Ctrl-C is a clean stop"
-    );
+    assert_eq!(signal(child, "INT"), Some(0), "Ctrl-C is a clean stop");
 }
 
 #[test]
 fn mock_stops_cleanly_on_sigterm() {
     // What `kill`, CI runners and containers send: a clean stop (exit 0), as the proxy's.
-    let (mut child, url) = spawn_mock(&[]);
+    let (child, url) = spawn_mock(&[]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
     assert_eq!(
-        child.wait().expect("exits").code(),
+        signal(child, "TERM"),
         Some(0),
         "SIGTERM is a clean stop, not death by the signal"
     );
+}
+
+/// Sends `child` the signal `name` (`INT`, `TERM`) and returns its exit code (`None`: the
+/// signal killed it).
+fn signal(mut child: std::process::Child, name: &str) -> Option<i32> {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    child.wait().expect("exits").code()
 }
 
 #[test]

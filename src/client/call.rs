@@ -57,7 +57,37 @@ where
             value: response.into_inner(),
             body: exchange.body,
         }),
+        Err(RawError::InvalidResponsePayload(bytes, error)) => {
+            match reread::<T>(exchange.status, &bytes) {
+                Some((status, value)) => Ok(Response {
+                    status,
+                    value,
+                    body: exchange.body,
+                }),
+                None => Err(map_error::<T, E>(
+                    RawError::InvalidResponsePayload(bytes, error),
+                    &exchange,
+                )
+                .await),
+            }
+        }
         Err(error) => Err(map_error::<T, E>(error, &exchange).await),
+    }
+}
+
+/// A success body the generated code could not read as it came, read once more with integral
+/// floats as integers (`common::reader`): the typed reader's tolerance, paid only by a body that
+/// needs it. `None` when that is not the reason (nothing to rewrite, or it still fails).
+fn reread<T: DeserializeOwned>(
+    status: Option<StatusCode>,
+    bytes: &[u8],
+) -> Option<(StatusCode, T)> {
+    let status = status.filter(StatusCode::is_success)?;
+    match crate::common::reader::integral_floats_as_integers(bytes) {
+        std::borrow::Cow::Owned(rewritten) => serde_json::from_slice(&rewritten)
+            .ok()
+            .map(|value| (status, value)),
+        std::borrow::Cow::Borrowed(_) => None,
     }
 }
 
@@ -88,7 +118,10 @@ async fn map_error<T: DeserializeOwned, E: ErrorShape>(
         RawError::InvalidResponsePayload(bytes, _) => match exchange.status {
             // A documented error status whose body is not the vendor's shape (a proxy's page).
             Some(status) if !status.is_success() => api(status, vendor_error::<E>(&bytes)),
-            status => match serde_json::from_slice::<E>(&bytes) {
+            // Read as an error body is read (`retry::read_body`): integral floats as integers first.
+            status => match serde_json::from_slice::<E>(
+                &crate::common::reader::integral_floats_as_integers(&bytes),
+            ) {
                 // A success status whose body is the vendor's error shape, disowning it.
                 Ok(body) if body.disowns_success() => Error::Unsuccessful {
                     status: status.unwrap_or(StatusCode::OK),

@@ -312,10 +312,17 @@ async fn read_body(
         record(|e| e.body = Some(body.clone()));
     }
     // The typed reader's one tolerance the models cannot hold themselves (`reader`): integral
-    // floats in integer fields. The exchange keeps the body as it came.
-    let body = match crate::common::reader::integral_floats_as_integers(&body) {
-        std::borrow::Cow::Borrowed(_) => body,
-        std::borrow::Cow::Owned(rewritten) => bytes::Bytes::from(rewritten),
+    // floats in integer fields. An error body is rewritten here, before the generated code reads
+    // it, so the open members of an error (OCP's `target`) always hold the rewritten numbers; a
+    // success body is read as it came and rewritten only if that read fails (`call::send`),
+    // which spares every page the pre-pass. The exchange keeps the body as it came.
+    let body = if status.is_success() {
+        body
+    } else {
+        match crate::common::reader::integral_floats_as_integers(&body) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(rewritten) => bytes::Bytes::from(rewritten),
+        }
     };
     match builder.body(body) {
         Ok(rebuilt) => Ok(reqwest::Response::from(rebuilt)),

@@ -3,11 +3,12 @@
 //! OpenAPI 3.0.3 defines `integer` as a JSON number without a fraction or exponent part, and the
 //! contract follows it: `"count": 1.0` is a violation. serde's `i32` refuses `1.0` too, which
 //! would fail a whole page over a value whose meaning is clear. The typed reader is tolerant
-//! instead (strict contract, tolerant reader): before the generated models see a body, every
+//! instead (strict contract, tolerant reader): when a body does not decode as it came, every
 //! number written with a fraction or exponent whose value is a whole number that fits 64 bits
-//! is rewritten as that integer ([`integral_floats_as_integers`]). A `number` field reads the
-//! integer as the same float, so nothing else changes. Both clients read every body through it;
-//! [`decode`] is the same reader for bodies a caller holds.
+//! is rewritten as that integer ([`integral_floats_as_integers`]) and the body is read once more.
+//! A `number` field reads the integer as the same float (`-0.0` as `0.0`), so nothing else
+//! changes. Both clients read every page that way (an error body is rewritten before it is
+//! read); [`decode`] is the same reader for bodies a caller holds.
 //!
 //! The typed models also drop members the specs do not know (the tolerant reader again); the
 //! service's own text of each record stays available beside them ([`raw_array`]).
@@ -231,9 +232,21 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// Decodes `bytes` as `T` the way the clients do: [`integral_floats_as_integers`] first.
+/// Decodes `bytes` as `T` the way the clients read a page: as it came, and only if that fails,
+/// once more with [`integral_floats_as_integers`] (most bodies have no integral float, and the
+/// pre-pass was a tenth of a decode). The models' own members read both texts as the same
+/// values (a `number` field's `-0.0` may come out as `0.0`), so the result is what reading the
+/// rewritten text would give; a `serde_json::Value` inside `T` keeps the numbers as sent unless
+/// the body needed the rewrite. The error is the first read's when there was nothing to
+/// rewrite, else the second's.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice(&integral_floats_as_integers(bytes))
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(error) => match integral_floats_as_integers(bytes) {
+            Cow::Owned(rewritten) => serde_json::from_slice(&rewritten),
+            Cow::Borrowed(_) => Err(error),
+        },
+    }
 }
 
 /// The index after the string that starts at `start` (a `"`), or the end of `bytes`.
@@ -738,6 +751,33 @@ mod tests {
             decode(br#"{"count": 1.0, "limit": 1e3, "operation_logs": []}"#).expect("tolerated");
         assert_eq!((page.count, page.limit), (Some(1), Some(1000)));
         assert!(decode::<crate::cbr::ListOpLogsResponse>(br#"{"count": 1.5}"#).is_err());
+    }
+
+    /// The second read happens only for a body that fails the first, so an open member keeps
+    /// the service's `2.0` unless something else needed the rewrite; an error with nothing to
+    /// rewrite is the first read's.
+    #[test]
+    fn decode_rewrites_only_a_body_that_needs_it() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Page {
+            count: i64,
+            extra: serde_json::Value,
+        }
+        let as_sent: Page = decode(br#"{"count": 1, "extra": 2.0}"#).expect("reads");
+        assert!(as_sent.extra.is_f64(), "{:?}", as_sent.extra);
+        let rewritten: Page = decode(br#"{"count": 1.0, "extra": 2.0}"#).expect("reads");
+        assert_eq!(rewritten.count, 1);
+        assert!(rewritten.extra.is_i64(), "{:?}", rewritten.extra);
+        let error = decode::<Page>(br#"{"count": "one", "extra": 2.0}"#).expect_err("a string");
+        assert!(
+            error.to_string().contains("invalid type: string"),
+            "{error}"
+        );
+        let error = decode::<Page>(br#"{"count": 1.5, "extra": 2.0}"#).expect_err("a fraction");
+        assert!(
+            error.to_string().contains("invalid type: floating point"),
+            "{error}"
+        );
     }
 
     #[test]

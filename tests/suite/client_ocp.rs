@@ -211,6 +211,32 @@ async fn an_error_envelope_is_parsed_with_integer_or_string_codes() {
     }
 }
 
+/// An error body is read with integral floats as integers, whatever its status: its integer
+/// members read, and its open `target` holds them as integers, as the rest of the body.
+#[tokio::test]
+async fn error_bodies_with_integral_floats_read_whole() {
+    for status in [200, 503] {
+        let server = MockServer::start().await;
+        let body = json!({"successful": false, "status": 503.0, "error": {"code": 10000.0, "message": "busy", "target": {"retries": 2.0}}});
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let err = basic(&server, RetryPolicy::disabled())
+            .list_log_backup_tasks(1, 2, ListFilters::default())
+            .send()
+            .await
+            .expect_err("unsuccessful");
+        let Some(envelope) = err.vendor_body::<ErrorResponse>() else {
+            panic!("{status}: {err:?}")
+        };
+        assert_eq!(envelope.status, 503, "{status}");
+        assert_eq!(envelope.error.code, ErrorCode::Int(10000), "{status}");
+        let target = envelope.error.target.as_ref().expect("target");
+        assert!(target["retries"].is_i64(), "{status}: {target:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_200_whose_envelope_says_unsuccessful_is_an_error() {
     let server = MockServer::start().await;
@@ -442,9 +468,9 @@ async fn tolerant_reading_of_real_world_tasks() {
     let body = json!({
         "data": {"contents": [
             {"status": "PAUSED", "backupMode": "SNAPSHOT", "clusterId": "9007199254740993", "delay": 77,
-             "checkpoint": "2021-09-23T14:33:17.357+0800", "newField": true},
+             "checkpoint": "2021-09-23T14:33:17.357+0800", "newField": true, "tenantId": 1002.0},
             {}
-        ], "page": {"number": 1, "size": 10, "totalElements": 2, "totalPages": 1}, "extra": 1},
+        ], "page": {"number": 1, "size": 10, "totalElements": 2, "totalPages": 1.0}, "extra": 1},
         "successful": true, "traceId": "x", "server": "s", "whatever": [1]
     });
     let server = MockServer::start().await;
@@ -461,6 +487,9 @@ async fn tolerant_reading_of_real_world_tasks() {
     assert_eq!(task.status, Some(TaskStatus::Other("PAUSED".into())));
     assert_eq!(task.backup_mode, Some(BackupMode::Other("SNAPSHOT".into())));
     assert_eq!(task.cluster_id.map(|id| id.get()), Some(9007199254740993));
+    // Integral floats in integer fields: read as the integers they are.
+    assert_eq!(task.tenant_id.map(|id| id.get()), Some(1002));
+    assert_eq!(page.data.page.total_pages, 1);
     assert_eq!(task.delay, Some(77.0));
     assert_eq!(
         task.checkpoint

@@ -17,10 +17,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// byte. Deserialisation never fails on a string: text that is not a timestamp is kept too, and
 /// [`Timestamp::to_utc`] returns `None` for it (the contract validator reports it; the reader does
 /// not fail the page).
+///
+/// The text is read when asked ([`Timestamp::to_utc`] and the rest), not when a page is decoded:
+/// most readers of a page never look at most of its times, and reading them all was a tenth of
+/// a page's typed decoding (`benches/decode.rs`). Equality and hashing are of the text.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Timestamp {
     raw: String,
-    parsed: Option<Parsed>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,9 +47,8 @@ impl Timestamp {
     /// Parses `text`, failing when it is not a timestamp of a known shape.
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
         match parse(text) {
-            Some(parsed) => Ok(Self {
+            Some(_) => Ok(Self {
                 raw: text.to_owned(),
-                parsed: Some(parsed),
             }),
             None => Err(TimestampError {
                 text: text.to_owned(),
@@ -56,9 +58,7 @@ impl Timestamp {
 
     /// Keeps `text` whatever it is; [`Timestamp::is_valid`] tells whether it parsed.
     pub fn lenient(text: impl Into<String>) -> Self {
-        let raw = text.into();
-        let parsed = parse(&raw);
-        Self { raw, parsed }
+        Self { raw: text.into() }
     }
 
     /// The text exactly as the service sent it.
@@ -68,22 +68,27 @@ impl Timestamp {
 
     /// Whether the text is a timestamp of a known shape.
     pub fn is_valid(&self) -> bool {
-        self.parsed.is_some()
+        self.parsed().is_some()
     }
 
     /// The instant in UTC. An offset-less time (CBR's own example shape) is taken as UTC.
     pub fn to_utc(&self) -> Option<DateTime<Utc>> {
-        self.parsed.map(|p| p.at.with_timezone(&Utc))
+        self.parsed().map(|p| p.at.with_timezone(&Utc))
     }
 
     /// The instant with the offset the text gave; `None` for unparsed text.
     pub fn to_fixed_offset(&self) -> Option<DateTime<FixedOffset>> {
-        self.parsed.map(|p| p.at)
+        self.parsed().map(|p| p.at)
     }
 
     /// Whether the text carried an offset or `Z`.
     pub fn has_offset(&self) -> Option<bool> {
-        self.parsed.map(|p| p.had_offset)
+        self.parsed().map(|p| p.had_offset)
+    }
+
+    /// The text read as a time, each time it is asked for (see the type's documentation).
+    fn parsed(&self) -> Option<Parsed> {
+        parse(&self.raw)
     }
 }
 

@@ -44,10 +44,10 @@ impl Dataset {
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut cbr: Vec<cbr::OperationLog> = documented_cbr();
         cbr.extend((0..records).map(|i| cbr_record(i, &mut rng)));
-        cbr.sort_by_key(|log| std::cmp::Reverse(log.created_at.to_utc()));
+        cbr.sort_by_cached_key(|log| std::cmp::Reverse(log.created_at.to_utc()));
         let mut ocp: Vec<ocp::LogBackupTask> = documented_ocp();
         ocp.extend((0..records).map(|i| ocp_task(i, &mut rng)));
-        ocp.sort_by_key(|task| {
+        ocp.sort_by_cached_key(|task| {
             std::cmp::Reverse(task.create_time.as_ref().and_then(Timestamp::to_utc))
         });
         Dataset { cbr, ocp }

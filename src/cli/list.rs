@@ -87,7 +87,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Runs `list cbr|ocp`.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let runtime = super::runtime()?;
+    let runtime = super::client_runtime()?;
     let result = match command {
         Command::Cbr(args) => {
             let client = cbr_client(&args.common, args.project_id)?;
@@ -357,9 +357,7 @@ fn cbr_query<'c>(
         end_time: common.end_time,
         ..filters
     };
-    // With --all every page is read, so the next one is fetched while one is written; the
-    // first page alone needs no second request.
-    let mut query = client.list_op_logs(filters).with_prefetch(common.all);
+    let mut query = client.list_op_logs(filters);
     if let Some(v) = paging.limit {
         query = query.limit(v)
     }
@@ -472,10 +470,7 @@ fn ocp_query<'c>(
         end_time: common.end_time,
         ..filters
     };
-    // As for CBR: prefetch only when every page is read.
-    let mut query = client
-        .list_log_backup_tasks(cluster_id, tenant_id, filters)
-        .with_prefetch(common.all);
+    let mut query = client.list_log_backup_tasks(cluster_id, tenant_id, filters);
     if let Some(v) = paging.page {
         query = query.page(v)
     }

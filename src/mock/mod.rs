@@ -224,43 +224,92 @@ impl Default for MockConfig {
 }
 
 struct AppState {
-    data: Dataset,
-    /// `time_key` of each CBR record's `started_at`, in dataset order.
-    cbr_times: Vec<Option<String>>,
-    /// `time_key` of each OCP task's `createTime`, in dataset order.
-    ocp_times: Vec<Option<String>>,
-    /// Each CBR record's JSON, in dataset order: serialised once, so that a page is written by
-    /// copying text (escaping every string of every record on each request was most of the
-    /// mock's time per page).
-    cbr_json: Vec<Box<RawValue>>,
-    /// Each OCP task's JSON, in dataset order, as `cbr_json`.
-    ocp_json: Vec<Box<RawValue>>,
+    /// The CBR records, newest first, as served.
+    cbr: Vec<Served<CbrKeys>>,
+    /// The OCP tasks, newest first, as served.
+    ocp: Vec<Served<OcpKeys>>,
     config: MockConfig,
     requests: AtomicU64,
     query_time: regress::Regex,
 }
 
+/// A record as the mock keeps it: its JSON, serialised once at start so that a page is written
+/// by copying text (escaping every string of every record on each request was most of the
+/// mock's time per page), and what a query selects it by. The typed records are dropped once
+/// these are made: together they would take half as much memory again.
+struct Served<K> {
+    json: Box<RawValue>,
+    keys: K,
+}
+
+impl<K> Served<K> {
+    fn of<T: Serialize>(record: &T, keys: K) -> Self {
+        Self {
+            json: raw_json(record),
+            keys,
+        }
+    }
+}
+
+/// What a CBR query selects a record by.
+struct CbrKeys {
+    /// `time_key` of its `started_at`.
+    time: Option<String>,
+    status: String,
+    operation_type: Option<String>,
+    provider_id: Option<String>,
+    resource_id: Option<String>,
+    resource_name: Option<String>,
+    vault_id: Option<String>,
+    vault_name: Option<String>,
+}
+
+impl CbrKeys {
+    fn of(log: &OperationLog) -> Self {
+        let resource = log.extra_info.as_ref().and_then(|e| e.resource.as_ref());
+        Self {
+            time: time_key(Some(&log.started_at)),
+            status: log.status.as_str().to_owned(),
+            operation_type: log.operation_type.as_ref().map(|o| o.as_str().to_owned()),
+            provider_id: log.provider_id.clone(),
+            resource_id: resource.and_then(|r| r.id.clone()),
+            resource_name: resource.and_then(|r| r.name.clone()),
+            vault_id: log.vault_id.clone(),
+            vault_name: log.vault_name.clone(),
+        }
+    }
+}
+
+/// What an OCP query selects a task by.
+struct OcpKeys {
+    /// `time_key` of its `createTime`.
+    time: Option<String>,
+    status: Option<String>,
+}
+
+impl OcpKeys {
+    fn of(task: &LogBackupTask) -> Self {
+        Self {
+            time: time_key(task.create_time.as_ref()),
+            status: task.status.as_ref().map(|s| s.as_str().to_owned()),
+        }
+    }
+}
+
 /// The mock's routes, ready to serve.
 pub fn router(config: MockConfig) -> Router {
     let data = Dataset::generate(config.records, config.seed);
-    let cbr_times = data
-        .cbr
-        .iter()
-        .map(|log| time_key(Some(&log.started_at)))
-        .collect();
-    let ocp_times = data
-        .ocp
-        .iter()
-        .map(|task| time_key(task.create_time.as_ref()))
-        .collect();
-    let cbr_json = data.cbr.iter().map(raw_json).collect();
-    let ocp_json = data.ocp.iter().map(raw_json).collect();
     let state = Arc::new(AppState {
-        data,
-        cbr_times,
-        ocp_times,
-        cbr_json,
-        ocp_json,
+        cbr: data
+            .cbr
+            .iter()
+            .map(|log| Served::of(log, CbrKeys::of(log)))
+            .collect(),
+        ocp: data
+            .ocp
+            .iter()
+            .map(|task| Served::of(task, OcpKeys::of(task)))
+            .collect(),
         config,
         requests: AtomicU64::new(0),
         query_time: query_time_pattern(),
@@ -435,11 +484,6 @@ fn within(key: &Option<String>, from: Option<&str>, to: Option<&str>) -> bool {
 fn time_key(at: Option<&Timestamp>) -> Option<String> {
     at.and_then(Timestamp::to_utc)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
-/// The resource a CBR task acted on.
-fn resource(log: &OperationLog) -> Option<&cbr::Resource> {
-    log.extra_info.as_ref().and_then(|e| e.resource.as_ref())
 }
 
 /// One pass over the records: how many match, and the matching ones from `skip` on, at most
@@ -652,27 +696,20 @@ fn cbr_query<'a>(
     );
     let (vault_id, vault_name) = (text("vault_id")?, text("vault_name")?);
     let _enterprise_project = text("enterprise_project_id")?;
-    let matches = |(log, time): (&OperationLog, &Option<String>)| {
-        within(time, start.as_deref(), end.as_deref())
-            && status.as_deref().is_none_or(|s| log.status.as_str() == s)
-            && operation_type
-                .as_deref()
-                .is_none_or(|t| log.operation_type.as_ref().map(|o| o.as_str()) == Some(t))
-            && provider_id
-                .as_deref()
-                .is_none_or(|p| log.provider_id.as_deref() == Some(p))
-            && resource_id
-                .as_deref()
-                .is_none_or(|r| resource(log).and_then(|r| r.id.as_deref()) == Some(r))
-            && resource_name
-                .as_deref()
-                .is_none_or(|r| resource(log).and_then(|r| r.name.as_deref()) == Some(r))
-            && vault_id
-                .as_deref()
-                .is_none_or(|v| log.vault_id.as_deref() == Some(v))
-            && vault_name
-                .as_deref()
-                .is_none_or(|v| log.vault_name.as_deref() == Some(v))
+    // An unset filter selects every record; a set one, those whose member is that value.
+    let is = |filter: &Option<String>, value: Option<&str>| {
+        filter.as_deref().is_none_or(|f| value == Some(f))
+    };
+    let matches = |record: &Served<CbrKeys>| {
+        let keys = &record.keys;
+        within(&keys.time, start.as_deref(), end.as_deref())
+            && is(&status, Some(&keys.status))
+            && is(&operation_type, keys.operation_type.as_deref())
+            && is(&provider_id, keys.provider_id.as_deref())
+            && is(&resource_id, keys.resource_id.as_deref())
+            && is(&resource_name, keys.resource_name.as_deref())
+            && is(&vault_id, keys.vault_id.as_deref())
+            && is(&vault_name, keys.vault_name.as_deref())
     };
     let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     let take = usize::try_from(limit).unwrap_or(0);
@@ -690,24 +727,21 @@ fn cbr_query<'a>(
     let (count, operation_logs) = if project_id != data::CBR_PROJECT_ID {
         (0, Vec::new())
     } else if !filtered {
-        let all = &state.data.cbr;
+        let all = &state.cbr;
         let first = skip.min(all.len());
         (
             all.len(),
-            state.cbr_json[first..first.saturating_add(take).min(all.len())]
+            all[first..first.saturating_add(take).min(all.len())]
                 .iter()
-                .map(|json| &**json)
+                .map(|record| &*record.json)
                 .collect(),
         )
     } else {
-        let records = state
-            .data
-            .cbr
-            .iter()
-            .zip(&state.cbr_times)
-            .zip(&state.cbr_json);
-        let (count, page) = page_of(records, |(record, _)| matches(record), skip, take);
-        (count, page.into_iter().map(|(_, json)| &**json).collect())
+        let (count, page) = page_of(state.cbr.iter(), matches, skip, take);
+        (
+            count,
+            page.into_iter().map(|record| &*record.json).collect(),
+        )
     };
     Ok(CbrPage {
         count,
@@ -847,32 +881,23 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
             statuses.push(status.to_owned());
         }
     }
-    let matches = |(task, time): (&LogBackupTask, &Option<String>)| {
-        within(time, start.as_deref(), end.as_deref())
+    let matches = |task: &Served<OcpKeys>| {
+        within(&task.keys.time, start.as_deref(), end.as_deref())
             && (statuses.is_empty()
                 || task
+                    .keys
                     .status
                     .as_ref()
-                    .is_some_and(|s| statuses.iter().any(|f| ocp_status_matches(f, s.as_str()))))
+                    .is_some_and(|s| statuses.iter().any(|f| ocp_status_matches(f, s))))
     };
     let size_usize = usize::try_from(size).unwrap_or(usize::MAX);
     let skip = usize::try_from(page - 1)
         .unwrap_or(usize::MAX)
         .saturating_mul(size_usize);
-    let (total, found) = page_of(
-        state
-            .data
-            .ocp
-            .iter()
-            .zip(&state.ocp_times)
-            .zip(&state.ocp_json),
-        |(task, _)| matches(task),
-        skip,
-        size_usize,
-    );
+    let (total, found) = page_of(state.ocp.iter(), matches, skip, size_usize);
     let total_pages = total.div_ceil(size_usize);
     Ok(OcpPage {
-        contents: found.into_iter().map(|(_, json)| &**json).collect(),
+        contents: found.into_iter().map(|task| &*task.json).collect(),
         page: ocp::PageInfo {
             number: i32::try_from(page).unwrap_or(i32::MAX),
             size: i32::try_from(size).unwrap_or(i32::MAX),

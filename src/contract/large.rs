@@ -263,7 +263,7 @@ struct Batches<'b, 'v> {
     bytes: &'b [u8],
     /// The batch as parsed: `[`, its records, `]`, and simd-json's padding.
     buffer: Vec<u8>,
-    validator: &'v jsonschema::Validator<tape::TapeJson>,
+    validator: super::Fast<'v>,
     /// Records checked so far.
     count: u64,
 }

@@ -21,6 +21,7 @@ pub mod convert;
 #[cfg(feature = "cli")]
 pub mod drift;
 pub mod exchange;
+pub mod fastcheck;
 pub mod impact;
 pub mod large;
 pub mod pattern;
@@ -409,6 +410,27 @@ struct Compiled {
     fast: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
     /// Where a large document's records are ([`large`]), worked out on first use.
     large: OnceLock<Option<large::Plan>>,
+    /// The compiled validity check ([`fastcheck`]), or why this target has none; compiled on
+    /// first use.
+    checker: OnceLock<Result<fastcheck::Checker, fastcheck::Unsupported>>,
+}
+
+/// The validity question of one target on tapes: the compiled check where the target has one,
+/// the engine's validity-only validator where it has none or the check declines a document.
+#[derive(Clone, Copy)]
+pub(crate) struct Fast<'c> {
+    checker: Option<&'c fastcheck::Checker>,
+    engine: &'c jsonschema::Validator<tape::TapeJson>,
+}
+
+impl Fast<'_> {
+    /// Whether `node` satisfies the target.
+    pub(crate) fn is_valid(&self, node: tape::TapeNode<'_>) -> bool {
+        match self.checker.map(|checker| checker.is_valid(node)) {
+            Some(Ok(valid)) => valid,
+            Some(Err(fastcheck::Decline)) | None => self.engine.is_valid(node),
+        }
+    }
 }
 
 /// [`validator_options`] for a validator asked only whether a document is valid: `pattern`
@@ -495,6 +517,7 @@ impl Contract {
                     tape: OnceLock::new(),
                     fast: OnceLock::new(),
                     large: OnceLock::new(),
+                    checker: OnceLock::new(),
                 },
             );
         }
@@ -607,6 +630,47 @@ impl Contract {
         Ok(to_verdict(violations))
     }
 
+    /// Why `target` has no compiled validity check ([`fastcheck`]), or `None` when it has one.
+    /// For the tests that keep every target of both APIs on the compiled check.
+    #[doc(hidden)]
+    pub fn fastcheck_unsupported(
+        &self,
+        target: &Target,
+    ) -> Result<Option<fastcheck::Unsupported>, ContractError> {
+        let compiled = self.compiled(target)?;
+        Ok(compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .err()
+            .cloned())
+    }
+
+    /// The compiled validity check's own answer on `bytes` ([`fastcheck`]), without the
+    /// engine behind it: `None` where the target has no check, the fast parser declines the
+    /// text, or the check declines the document. Repeated names are not part of it (they are
+    /// their own violation, found before). For the differential tests against
+    /// [`Contract::is_valid`].
+    #[doc(hidden)]
+    pub fn fastcheck_verdict(
+        &self,
+        target: &Target,
+        bytes: &[u8],
+    ) -> Result<Option<bool>, ContractError> {
+        let compiled = self.compiled(target)?;
+        let Some(checker) = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok()
+        else {
+            return Ok(None);
+        };
+        Ok(tape::with_document(strip_bom(bytes), |document| {
+            checker.is_valid(document?.root()).ok()
+        }))
+    }
+
     /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.
     pub fn is_valid(&self, target: &Target, instance: &Value) -> Result<bool, ContractError> {
         Ok(self.compiled(target)?.value.is_valid(instance))
@@ -638,9 +702,26 @@ impl Contract {
             })
     }
 
-    /// The validity-only tape validator of `target` ([`fast_validator_options`]), compiled on
-    /// first use.
+    /// The validity question of `target` ([`Fast`]): its compiled check and the engine's
+    /// validity-only validator, each compiled on first use. The engine's is compiled even where
+    /// the check is, so a schema the engine refuses is refused as it always was.
     fn fast_validator<'c>(
+        &self,
+        target: &Target,
+        compiled: &'c Compiled,
+    ) -> Result<Fast<'c>, ContractError> {
+        let engine = self.engine_fast_validator(target, compiled)?;
+        let checker = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok();
+        Ok(Fast { checker, engine })
+    }
+
+    /// The engine's validity-only tape validator of `target` ([`fast_validator_options`]),
+    /// compiled on first use.
+    fn engine_fast_validator<'c>(
         &self,
         target: &Target,
         compiled: &'c Compiled,
@@ -668,7 +749,7 @@ impl Contract {
         &self,
         target: &Target,
         compiled: &Compiled,
-        fast: &jsonschema::Validator<tape::TapeJson>,
+        fast: Fast<'_>,
         document: &tape::Document<'_>,
     ) -> Option<Verdict> {
         let mut violations: Vec<Violation> = document

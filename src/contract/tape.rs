@@ -355,7 +355,7 @@ impl<'t> Document<'t> {
 /// always differ here, so a name is told from another, or from a bloom word, in a few cycles.
 /// Fixed-size loads only: a copy of a variable length is a call to memcpy, which cost more than
 /// the rest of the scan.
-fn name_key(name: &str) -> u64 {
+pub(crate) fn name_key(name: &str) -> u64 {
     let bytes = name.as_bytes();
     let len = bytes.len();
     let word = match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
@@ -477,6 +477,12 @@ impl fmt::Debug for TapeNode<'_> {
 impl<'a> TapeNode<'a> {
     fn node(&self) -> &'a simd_json::Node<'a> {
         &self.nodes[self.at]
+    }
+
+    /// The tape and this value's index in it, for [`super::fastcheck`], which walks the nodes
+    /// itself.
+    pub(crate) fn raw(&self) -> (&'a [simd_json::Node<'a>], usize) {
+        (self.nodes, self.at)
     }
 
     fn children(&self) -> Children<'a> {

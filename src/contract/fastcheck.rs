@@ -76,10 +76,13 @@ enum Additional {
 #[derive(Debug)]
 struct Property {
     name: Box<str>,
+    /// [`name_key`] of the name, which decides equality alone for names of up to 8 bytes.
+    key: u64,
     /// Its `properties` schema, if it has one.
     schema: Option<Id>,
-    /// Its bit in [`Properties::required`], or 0.
-    required: u64,
+    /// Its own bit (names are at most 64): set in a mask of the names an object has, so a name
+    /// met twice is seen, and compared with [`Properties::required`].
+    bit: u64,
 }
 
 /// `properties`, `required` and `additionalProperties` of one object schema.
@@ -93,6 +96,7 @@ struct Properties {
     shift: u32,
     /// `slots` could not be made collision-free: the names are scanned instead.
     scan: bool,
+    /// The bits of the names `required` lists.
     required: u64,
     additional: Additional,
 }
@@ -117,7 +121,7 @@ impl Properties {
                 let shift = 64 - bits;
                 let mut slots = vec![EMPTY; 1 << bits];
                 let placed = self.names.iter().enumerate().all(|(index, property)| {
-                    let slot = &mut slots[slot_of(&property.name, multiplier, shift)];
+                    let slot = &mut slots[slot(property.key, multiplier, shift)];
                     let free = *slot == EMPTY;
                     // `names` has at most 255 entries ([`Compiler::properties`]).
                     *slot = index as u8;
@@ -138,18 +142,38 @@ impl Properties {
     }
 
     fn find(&self, name: &str) -> Option<&Property> {
+        let key = name_key(name);
         if self.scan {
-            return self.names.iter().find(|p| &*p.name == name);
+            return self.names.iter().find(|p| same_name(p, name, key));
         }
-        let index = self.slots[slot_of(name, self.multiplier, self.shift)];
+        let index = self.slots[slot(key, self.multiplier, self.shift)];
         self.names
             .get(usize::from(index))
-            .filter(|p| &*p.name == name)
+            .filter(|p| same_name(p, name, key))
     }
 }
 
-fn slot_of(name: &str, multiplier: u64, shift: u32) -> usize {
-    (name_key(name).wrapping_mul(multiplier) >> shift) as usize
+fn slot(key: u64, multiplier: u64, shift: u32) -> usize {
+    (key.wrapping_mul(multiplier) >> shift) as usize
+}
+
+/// Whether `name` (whose [`name_key`] is `key`) is the property's name, without a call to
+/// `memcmp` for the names of up to 16 bytes that the specs have: the key holds the first and
+/// last four bytes and the length, so it decides up to 8 bytes; up to 16, the first and last
+/// eight bytes cover every byte.
+fn same_name(property: &Property, name: &str, key: u64) -> bool {
+    let (a, b) = (property.name.as_bytes(), name.as_bytes());
+    if a.len() != b.len() || property.key != key {
+        return false;
+    }
+    if a.len() <= 8 {
+        return true;
+    }
+    if a.len() <= 16 {
+        return a.first_chunk::<8>() == b.first_chunk::<8>()
+            && a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    a == b
 }
 
 /// A `pattern`: the hand-written matcher of its exact text ([`Matcher`]), else the engine's own
@@ -216,9 +240,17 @@ struct Schema {
     /// `$ref` and every `allOf` branch.
     all_of: Vec<Id>,
     any_of: Option<Box<[Id]>>,
-    /// The branches, and whether their types exclude each other (then the first that holds is
-    /// the only one that can).
-    one_of: Option<(Box<[Id]>, bool)>,
+    one_of: Option<OneOf>,
+}
+
+/// `oneOf`'s branches.
+#[derive(Debug)]
+struct OneOf {
+    branches: Box<[Id]>,
+    /// Where the branches' `type`s exclude each other (integers counting as numbers), each
+    /// branch with its types: only the branch of the value's type can hold, so only it is
+    /// checked. Worked out once references are resolved ([`finish`]).
+    by_type: Option<Box<[(u8, Id)]>>,
 }
 
 impl Default for Schema {
@@ -248,6 +280,29 @@ impl Default for Schema {
 }
 
 impl Schema {
+    /// The one schema this one refers to, when it says nothing else.
+    fn alias(&self) -> Option<Id> {
+        let only_refers = !self.never
+            && self.types == ANY
+            && !self.openapi_integer
+            && self.enumeration.is_none()
+            && self.constant.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.pattern.is_none()
+            && !self.has_bounds()
+            && self.properties.is_none()
+            && self.items.is_none()
+            && self.min_items.is_none()
+            && self.max_items.is_none()
+            && self.any_of.is_none()
+            && self.one_of.is_none();
+        match self.all_of[..] {
+            [only] if only_refers => Some(only),
+            _ => None,
+        }
+    }
+
     fn has_bounds(&self) -> bool {
         self.minimum.is_some()
             || self.maximum.is_some()
@@ -273,20 +328,41 @@ impl Checker {
             defs: HashMap::new(),
         };
         let root = compiler.compile(document, "", true)?;
-        Ok(Checker {
-            schemas: compiler.schemas,
-            root,
-        })
+        finish(compiler.schemas, root)
     }
 
     /// Whether `node` satisfies the schema, exactly as the engine would answer; [`Decline`] for
-    /// the rare value only the engine compares exactly (see the module docs).
+    /// the rare value only the engine compares exactly (see the module docs). The tape is one
+    /// whose repeated names are hidden ([`super::tape::Document`]).
     pub fn is_valid(&self, node: TapeNode<'_>) -> Result<bool, Decline> {
         let (nodes, at) = node.raw();
-        self.valid(self.root, nodes, at)
+        self.valid(self.root, nodes, at, &mut false)
     }
 
-    fn valid(&self, id: Id, nodes: &[N<'_>], at: usize) -> Result<bool, Decline> {
+    /// Whether `node`, in a tape whose repeated names were not looked for yet, is valid and
+    /// certainly has no member name repeated in one object: then it is valid as a whole, and
+    /// the repeated-name pass ([`super::tape`]) can be skipped. `false` says nothing more: the
+    /// caller takes the path that finds repeated names first.
+    ///
+    /// The walk sees every member of every object it checks against `properties`; a name met
+    /// twice there (its bit already set) ends it. Where the walk does not see every name of
+    /// an object (members no rule reads, objects checked by no `properties`, names
+    /// `additionalProperties` lets in, which the bits do not cover), the answer is `false`.
+    pub fn is_valid_and_unique(&self, node: TapeNode<'_>) -> bool {
+        let (nodes, at) = node.raw();
+        let mut unsure = false;
+        matches!(self.valid(self.root, nodes, at, &mut unsure), Ok(true)) && !unsure
+    }
+
+    /// The walk: `unsure` is set where the walk cannot vouch that no name repeats below `at`
+    /// (see [`Checker::is_valid_and_unique`]).
+    fn valid(
+        &self,
+        id: Id,
+        nodes: &[N<'_>],
+        at: usize,
+        unsure: &mut bool,
+    ) -> Result<bool, Decline> {
         let schema = &self.schemas[id as usize];
         if schema.never {
             return Ok(false);
@@ -305,27 +381,27 @@ impl Checker {
                 schema.types & ARRAY != 0
                     && schema.enumeration.is_none()
                     && schema.constant.is_none()
-                    && self.array(schema, nodes, at, *len, *count)?
+                    && self.array(schema, nodes, at, *len, *count, unsure)?
             }
             N::Object { count, .. } => {
                 schema.types & OBJECT != 0
                     && schema.enumeration.is_none()
                     && schema.constant.is_none()
-                    && self.object(schema, nodes, at, *count)?
+                    && self.object(schema, nodes, at, *count, unsure)?
             }
         };
         if !own {
             return Ok(false);
         }
         for &branch in &schema.all_of {
-            if !self.valid(branch, nodes, at)? {
+            if !self.valid(branch, nodes, at, unsure)? {
                 return Ok(false);
             }
         }
         if let Some(branches) = &schema.any_of {
             let mut any = false;
             for &branch in branches.iter() {
-                if self.valid(branch, nodes, at)? {
+                if self.valid(branch, nodes, at, unsure)? {
                     any = true;
                     break;
                 }
@@ -334,17 +410,29 @@ impl Checker {
                 return Ok(false);
             }
         }
-        if let Some((branches, exclusive)) = &schema.one_of {
-            let mut holding = 0;
-            for &branch in branches.iter() {
-                if self.valid(branch, nodes, at)? {
-                    holding += 1;
-                    if *exclusive || holding > 1 {
-                        break;
+        if let Some(one_of) = &schema.one_of {
+            let holds = match &one_of.by_type {
+                Some(by_type) => {
+                    let bit = type_bit(&nodes[at]);
+                    match by_type.iter().find(|(types, _)| types & bit != 0) {
+                        Some(&(_, branch)) => self.valid(branch, nodes, at, unsure)?,
+                        None => false,
                     }
                 }
-            }
-            if holding != 1 {
+                None => {
+                    let mut holding = 0;
+                    for &branch in one_of.branches.iter() {
+                        if self.valid(branch, nodes, at, unsure)? {
+                            holding += 1;
+                            if holding > 1 {
+                                break;
+                            }
+                        }
+                    }
+                    holding == 1
+                }
+            };
+            if !holds {
                 return Ok(false);
             }
         }
@@ -384,7 +472,9 @@ impl Checker {
         at: usize,
         len: usize,
         count: usize,
+        unsure: &mut bool,
     ) -> Result<bool, Decline> {
+        let elements = len;
         let len = len as u64;
         if schema.min_items.is_some_and(|min| len < min)
             || schema.max_items.is_some_and(|max| len > max)
@@ -395,11 +485,14 @@ impl Checker {
             let end = at + count + 1;
             let mut i = at + 1;
             while i < end {
-                if !self.valid(items, nodes, i)? {
+                if !self.valid(items, nodes, i, unsure)? {
                     return Ok(false);
                 }
                 i = end_of(nodes, i);
             }
+        } else if count > elements {
+            // Containers among the elements, which nothing reads.
+            *unsure = true;
         }
         Ok(true)
     }
@@ -410,8 +503,11 @@ impl Checker {
         nodes: &[N<'_>],
         at: usize,
         count: usize,
+        unsure: &mut bool,
     ) -> Result<bool, Decline> {
         let Some(properties) = &schema.properties else {
+            // Members nothing reads.
+            *unsure |= count > 0;
             return Ok(true);
         };
         let end = at + count + 1;
@@ -425,19 +521,32 @@ impl Checker {
             if let N::String(name) = &nodes[i] {
                 let rule = match properties.find(name) {
                     Some(property) => {
-                        seen |= property.required;
+                        if seen & property.bit != 0 {
+                            // A repeated name, not hidden yet: the caller finds it.
+                            *unsure = true;
+                            return Ok(false);
+                        }
+                        seen |= property.bit;
                         property.schema
                     }
-                    None => match properties.additional {
-                        Additional::Any => None,
-                        Additional::Never => return Ok(false),
-                        Additional::Schema(id) => Some(id),
-                    },
+                    None => {
+                        // Names no bit covers: one may repeat another.
+                        *unsure = true;
+                        match properties.additional {
+                            Additional::Any => None,
+                            Additional::Never => return Ok(false),
+                            Additional::Schema(id) => Some(id),
+                        }
+                    }
                 };
-                if let Some(rule) = rule
-                    && !self.valid(rule, nodes, value)?
-                {
-                    return Ok(false);
+                match rule {
+                    Some(rule) => {
+                        if !self.valid(rule, nodes, value, unsure)? {
+                            return Ok(false);
+                        }
+                    }
+                    // A value no rule reads: a container's names are not seen.
+                    None => *unsure |= end_of(nodes, value) > value + 1,
                 }
             }
             i = next;
@@ -493,6 +602,100 @@ fn number_valid(schema: &Schema, number: &S) -> Result<bool, Decline> {
         && schema.maximum.is_none_or(|max| n <= max)
         && schema.exclusive_minimum.is_none_or(|min| n > min)
         && schema.exclusive_maximum.is_none_or(|max| n < max))
+}
+
+/// A value's type as a bit of [`Schema::types`]; a number is both an integer and a number
+/// (as [`OneOf::by_type`] counts them).
+fn type_bit(node: &N<'_>) -> u8 {
+    match node {
+        N::String(_) => STRING,
+        N::Static(S::Null) => NULL,
+        N::Static(S::Bool(_)) => BOOLEAN,
+        N::Static(_) => INTEGER | NUMBER,
+        N::Array { .. } => ARRAY,
+        N::Object { .. } => OBJECT,
+    }
+}
+
+/// The checker of the compiled `schemas`: every reference to a schema that only refers on (a
+/// `$ref` alone, or an `allOf` of one `$ref`, as the specs wrap every shared component) goes to
+/// the end of the chain, which saved a call per level for most values of a page; and each
+/// `oneOf` whose branches' types exclude each other dispatches on the value's type.
+fn finish(mut schemas: Vec<Schema>, root: Id) -> Result<Checker, Unsupported> {
+    let mut end = Vec::with_capacity(schemas.len());
+    for id in 0..schemas.len() {
+        let mut at = id;
+        for _ in 0..schemas.len() {
+            match schemas[at].alias() {
+                Some(next) => at = next as usize,
+                None => break,
+            }
+        }
+        if schemas[at].alias().is_some() {
+            return Err(unsupported(
+                "",
+                "a cycle of references and nothing else".into(),
+            ));
+        }
+        // `at` indexes `schemas`, whose length fits an `Id` ([`Compiler::reserve`]).
+        end.push(at as Id);
+    }
+    let resolve = |id: &mut Id| *id = end[*id as usize];
+    for schema in &mut schemas {
+        schema.all_of.iter_mut().for_each(resolve);
+        if let Some(branches) = &mut schema.any_of {
+            branches.iter_mut().for_each(resolve);
+        }
+        if let Some(one_of) = &mut schema.one_of {
+            one_of.branches.iter_mut().for_each(resolve);
+        }
+        if let Some(items) = &mut schema.items {
+            resolve(items);
+        }
+        if let Some(properties) = &mut schema.properties {
+            for property in &mut properties.names {
+                if let Some(id) = &mut property.schema {
+                    resolve(id);
+                }
+            }
+            if let Additional::Schema(id) = &mut properties.additional {
+                resolve(id);
+            }
+        }
+    }
+    for at in 0..schemas.len() {
+        let by_type = schemas[at]
+            .one_of
+            .as_ref()
+            .and_then(|one_of| exclusive(&schemas, &one_of.branches));
+        if let Some(one_of) = &mut schemas[at].one_of {
+            one_of.by_type = by_type;
+        }
+    }
+    Ok(Checker {
+        root: end[root as usize],
+        schemas,
+    })
+}
+
+/// Each branch with the types it allows by its own `type` (integers counting as numbers), if
+/// no type is allowed by two; else `None`.
+fn exclusive(schemas: &[Schema], branches: &[Id]) -> Option<Box<[(u8, Id)]>> {
+    let mut union = 0u8;
+    let mut out = Vec::with_capacity(branches.len());
+    for &branch in branches {
+        let schema = &schemas[branch as usize];
+        let mut types = if schema.never { 0 } else { schema.types };
+        if types & (INTEGER | NUMBER) != 0 {
+            types |= INTEGER | NUMBER;
+        }
+        if union & types != 0 {
+            return None;
+        }
+        union |= types;
+        out.push((types, branch));
+    }
+    Some(out.into_boxed_slice())
 }
 
 /// Index one past the value at `at`.
@@ -614,9 +817,11 @@ impl<'d> Compiler<'d> {
                 }
                 "anyOf" => schema.any_of = Some(self.branches(value, &here)?.into_boxed_slice()),
                 "oneOf" => {
-                    let branches = self.branches(value, &here)?;
-                    let exclusive = self.exclusive(&branches);
-                    schema.one_of = Some((branches.into_boxed_slice(), exclusive));
+                    let branches = self.branches(value, &here)?.into_boxed_slice();
+                    schema.one_of = Some(OneOf {
+                        branches,
+                        by_type: None,
+                    });
                 }
                 _ => return Err(wrong()),
             }
@@ -642,24 +847,6 @@ impl<'d> Compiler<'d> {
             .collect()
     }
 
-    /// Whether no value can satisfy two of `branches`, by the types each allows on its own
-    /// (integers are numbers). A branch whose types are not known here counts as any type.
-    fn exclusive(&self, branches: &[Id]) -> bool {
-        let mut union = 0u8;
-        for &branch in branches {
-            let schema = &self.schemas[branch as usize];
-            let mut types = if schema.never { 0 } else { schema.types };
-            if types & (INTEGER | NUMBER) != 0 {
-                types |= INTEGER | NUMBER;
-            }
-            if union & types != 0 {
-                return false;
-            }
-            union |= types;
-        }
-        true
-    }
-
     fn properties(
         &mut self,
         map: &'d Map<String, Value>,
@@ -673,35 +860,25 @@ impl<'d> Compiler<'d> {
                 .ok_or_else(|| unsupported(&here, format!("{value}")))?;
             for (name, sub) in properties {
                 let schema = self.compile(sub, &format!("{here}/{name}"), false)?;
-                names.push(Property {
-                    name: name.as_str().into(),
-                    schema: Some(schema),
-                    required: 0,
-                });
+                names.push(property(name, Some(schema), names.len()));
             }
         }
         let mut required = 0u64;
         if let Some(value) = map.get("required") {
             let wrong = || unsupported(&format!("{at}/required"), format!("{value}"));
             let list = value.as_array().ok_or_else(wrong)?;
-            for (bit, name) in list.iter().enumerate() {
+            for name in list {
                 let name = name.as_str().ok_or_else(wrong)?;
-                let mask = 1u64.checked_shl(bit as u32).filter(|_| bit < 64);
-                let mask = mask.ok_or_else(wrong)?;
-                match names.iter_mut().find(|p| &*p.name == name) {
-                    // A name listed twice shares its first bit.
-                    Some(property) if property.required != 0 => continue,
-                    Some(property) => property.required = mask,
-                    None => names.push(Property {
-                        name: name.into(),
-                        schema: None,
-                        required: mask,
-                    }),
+                if let Some(known) = names.iter().find(|p| &*p.name == name) {
+                    required |= known.bit;
+                } else {
+                    names.push(property(name, None, names.len()));
+                    required |= names.last().map_or(0, |p| p.bit);
                 }
-                required |= mask;
             }
         }
-        if names.len() >= usize::from(EMPTY) {
+        // One bit per name in a `u64`.
+        if names.len() > 64 {
             return Err(unsupported(at, format!("{} property names", names.len())));
         }
         let additional = match map.get("additionalProperties") {
@@ -724,6 +901,17 @@ impl<'d> Compiler<'d> {
         };
         properties.table();
         Ok(properties)
+    }
+}
+
+/// The property `name` as the `index`th of its object (bit 0 past the 64th, which
+/// [`Compiler::properties`] refuses).
+fn property(name: &str, schema: Option<Id>, index: usize) -> Property {
+    Property {
+        name: name.into(),
+        key: name_key(name),
+        schema,
+        bit: 1u64.checked_shl(index as u32).unwrap_or(0),
     }
 }
 

@@ -424,6 +424,15 @@ pub(crate) struct Fast<'c> {
 }
 
 impl Fast<'_> {
+    /// `Some(Valid)` when the compiled check vouches, on a tape whose repeated names were not
+    /// looked for yet, that the document is valid and repeats no name
+    /// ([`fastcheck::Checker::is_valid_and_unique`]); `None` sends it down the whole path.
+    fn quick(&self, root: tape::TapeNode<'_>) -> Option<Verdict> {
+        self.checker
+            .is_some_and(|checker| checker.is_valid_and_unique(root))
+            .then_some(Verdict::Valid)
+    }
+
     /// Whether `node` satisfies the target.
     pub(crate) fn is_valid(&self, node: tape::TapeNode<'_>) -> bool {
         match self.checker.map(|checker| checker.is_valid(node)) {
@@ -580,9 +589,11 @@ impl Contract {
         {
             return Ok(verdict);
         }
-        let verdict = tape::with_document(bytes, |document| {
-            self.check_document(target, compiled, fast, document?)
-        });
+        let verdict = tape::with_document_or_quick(
+            bytes,
+            |root| fast.quick(root).map(Some),
+            |document| self.check_document(target, compiled, fast, document?),
+        );
         self.finish(target, bytes, verdict)
     }
 
@@ -606,9 +617,11 @@ impl Contract {
         {
             return Ok(verdict);
         }
-        let verdict = tape::with_document_in_place(buffer, |document| {
-            self.check_document(target, compiled, fast, document?)
-        });
+        let verdict = tape::with_document_in_place_or_quick(
+            buffer,
+            |root| fast.quick(root).map(Some),
+            |document| self.check_document(target, compiled, fast, document?),
+        );
         self.finish(target, buffer, verdict)
     }
 
@@ -669,6 +682,27 @@ impl Contract {
         Ok(tape::with_document(strip_bom(bytes), |document| {
             checker.is_valid(document?.root()).ok()
         }))
+    }
+
+    /// Whether the compiled check vouches for `bytes` before repeated names are looked for
+    /// ([`fastcheck::Checker::is_valid_and_unique`]): valid, and no name repeated. For the
+    /// differential tests, which hold that to [`Contract::is_valid`] and [`parse_json_and_repeats`].
+    #[doc(hidden)]
+    pub fn fastcheck_vouches(&self, target: &Target, bytes: &[u8]) -> Result<bool, ContractError> {
+        let compiled = self.compiled(target)?;
+        let Some(checker) = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok()
+        else {
+            return Ok(false);
+        };
+        Ok(tape::with_document_or_quick(
+            strip_bom(bytes),
+            |root| Some(checker.is_valid_and_unique(root)),
+            |_| false,
+        ))
     }
 
     /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.

@@ -303,6 +303,48 @@ impl Schema {
         }
     }
 
+    /// Whether `other` has exactly the keywords this one has (values aside): a [`Quick`] shape
+    /// is taken only by a schema with nothing more.
+    fn same_keywords(&self, other: &Schema) -> bool {
+        self.never == other.never
+            && self.openapi_integer == other.openapi_integer
+            && self.enumeration.is_some() == other.enumeration.is_some()
+            && self.constant.is_some() == other.constant.is_some()
+            && self.min_length.is_some() == other.min_length.is_some()
+            && self.max_length.is_some() == other.max_length.is_some()
+            && self.pattern.is_some() == other.pattern.is_some()
+            && self.minimum.is_some() == other.minimum.is_some()
+            && self.maximum.is_some() == other.maximum.is_some()
+            && self.exclusive_minimum.is_some() == other.exclusive_minimum.is_some()
+            && self.exclusive_maximum.is_some() == other.exclusive_maximum.is_some()
+            && self.properties.is_some() == other.properties.is_some()
+            && self.items.is_some() == other.items.is_some()
+            && self.min_items.is_some() == other.min_items.is_some()
+            && self.max_items.is_some() == other.max_items.is_some()
+            && self.all_of.is_empty() == other.all_of.is_empty()
+            && self.any_of.is_some() == other.any_of.is_some()
+            && self.one_of.is_some() == other.one_of.is_some()
+    }
+
+    /// Whether this schema says nothing but `type` (and is no alias: see [`Schema::alias`]).
+    fn alias_free_plain(&self) -> bool {
+        !self.never
+            && !self.openapi_integer
+            && self.enumeration.is_none()
+            && self.constant.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.pattern.is_none()
+            && !self.has_bounds()
+            && self.properties.is_none()
+            && self.items.is_none()
+            && self.min_items.is_none()
+            && self.max_items.is_none()
+            && self.all_of.is_empty()
+            && self.any_of.is_none()
+            && self.one_of.is_none()
+    }
+
     fn has_bounds(&self) -> bool {
         self.minimum.is_some()
             || self.maximum.is_some()
@@ -311,10 +353,92 @@ impl Schema {
     }
 }
 
+/// The shapes most values of a page are checked against, answered in [`Checker::member`]; any
+/// value they do not settle exactly (numbers with a fraction or exponent, containers) takes the
+/// call to [`Checker::valid`] after all.
+#[derive(Debug, Clone, Copy)]
+enum Quick {
+    /// Anything else.
+    Call,
+    /// `type` and nothing else.
+    Types(u8),
+    /// `type` of strings (and null) and a hand-written [`Matcher`], nothing else.
+    Pattern(u8, Matcher),
+    /// `type` of integers (and null), [`OPENAPI_INTEGER`], `minimum` and `maximum`, nothing else.
+    Integer { types: u8, min: i128, max: i128 },
+    /// `type` of strings (and null) and `enum`, nothing else.
+    Enum(u8),
+    /// Nothing but a `oneOf` of an [`Quick::Integer`] and a [`Quick::Pattern`] of strings alone
+    /// (OCP's `LongId`): an integer is the one branch's, a string the other's.
+    IntegerOrPattern {
+        min: i128,
+        max: i128,
+        matcher: Matcher,
+    },
+}
+
+impl Quick {
+    fn of(schema: &Schema) -> Quick {
+        if schema.alias_free_plain() {
+            return Quick::Types(schema.types);
+        }
+        let bare = Schema {
+            types: schema.types,
+            ..Schema::default()
+        };
+        let strings = schema.types & !(STRING | NULL) == 0;
+        if let (true, Some(Pattern::Hand(matcher))) = (strings, &schema.pattern) {
+            let rest = Schema {
+                pattern: Some(Pattern::Hand(*matcher)),
+                ..bare
+            };
+            if rest.same_keywords(schema) {
+                return Quick::Pattern(schema.types, *matcher);
+            }
+            return Quick::Call;
+        }
+        if let (true, Some(_)) = (strings, &schema.enumeration) {
+            let rest = Schema {
+                enumeration: Some(Box::new([])),
+                ..bare
+            };
+            if rest.same_keywords(schema) {
+                return Quick::Enum(schema.types);
+            }
+            return Quick::Call;
+        }
+        let integers = schema.types & !(INTEGER | NULL) == 0;
+        if let (true, true, Some(min), Some(max)) = (
+            integers,
+            schema.openapi_integer,
+            schema.minimum,
+            schema.maximum,
+        ) {
+            let rest = Schema {
+                openapi_integer: true,
+                minimum: Some(min),
+                maximum: Some(max),
+                ..bare
+            };
+            if rest.same_keywords(schema) {
+                return Quick::Integer {
+                    types: schema.types,
+                    min,
+                    max,
+                };
+            }
+        }
+        Quick::Call
+    }
+}
+
 /// A target's schema, compiled for the validity question over tapes.
 #[derive(Debug)]
 pub struct Checker {
     schemas: Vec<Schema>,
+    /// Per schema, the shape of the common schemas that are answered where a member or element
+    /// is met, without a call to [`Checker::valid`] ([`Checker::member`]).
+    quick: Vec<Quick>,
     root: Id,
 }
 
@@ -415,7 +539,7 @@ impl Checker {
                 Some(by_type) => {
                     let bit = type_bit(&nodes[at]);
                     match by_type.iter().find(|(types, _)| types & bit != 0) {
-                        Some(&(_, branch)) => self.valid(branch, nodes, at, unsure)?,
+                        Some(&(_, branch)) => self.member(branch, nodes, at, unsure)?,
                         None => false,
                     }
                 }
@@ -437,6 +561,92 @@ impl Checker {
             }
         }
         Ok(true)
+    }
+
+    /// [`Checker::valid`] of a member or element: a schema that says only `type` is answered
+    /// here for strings, booleans and null (numbers, whose integer rules are subtler, and
+    /// containers, whose names the walk must see, take the call).
+    #[inline(always)]
+    fn member(
+        &self,
+        id: Id,
+        nodes: &[N<'_>],
+        at: usize,
+        unsure: &mut bool,
+    ) -> Result<bool, Decline> {
+        let node = &nodes[at];
+        let scalar = match node {
+            N::String(_) => STRING,
+            N::Static(S::Null) => NULL,
+            N::Static(S::Bool(_)) => BOOLEAN,
+            _ => 0,
+        };
+        match self.quick[id as usize] {
+            Quick::Types(types) if scalar != 0 => return Ok(types & scalar != 0),
+            // No `OPENAPI_INTEGER` here: a number written as an integer is both an integer and
+            // a number, and a fraction is a number.
+            Quick::Types(types) => match node {
+                N::Static(S::U64(_)) => return Ok(types & (INTEGER | NUMBER) != 0),
+                N::Static(S::I64(n)) if *n != 0 => return Ok(types & (INTEGER | NUMBER) != 0),
+                N::Static(S::F64(_)) if types & NUMBER != 0 => return Ok(true),
+                _ => {}
+            },
+            Quick::Enum(types) => {
+                let allowed = |check: &dyn Fn(&Scalar) -> bool| {
+                    self.schemas[id as usize]
+                        .enumeration
+                        .as_ref()
+                        .is_some_and(|values| values.iter().any(check))
+                };
+                match node {
+                    N::String(text) => {
+                        return Ok(types & STRING != 0
+                            && allowed(&|s| matches!(s, Scalar::Str(e) if **e == **text)));
+                    }
+                    N::Static(S::Null) => {
+                        return Ok(types & NULL != 0 && allowed(&|s| matches!(s, Scalar::Null)));
+                    }
+                    // Neither strings nor null.
+                    N::Static(_) => return Ok(false),
+                    _ => {}
+                }
+            }
+            Quick::IntegerOrPattern { min, max, matcher } => match *node {
+                N::String(text) => return Ok(matcher.is_match(text)),
+                N::Static(S::U64(n)) => {
+                    let n = i128::from(n);
+                    return Ok(min <= n && n <= max);
+                }
+                N::Static(S::I64(n)) if n != 0 => {
+                    let n = i128::from(n);
+                    return Ok(min <= n && n <= max);
+                }
+                _ => {}
+            },
+            Quick::Pattern(types, matcher) => match node {
+                N::String(text) => return Ok(types & STRING != 0 && matcher.is_match(text)),
+                // Types of strings and null only: nothing else passes.
+                _ if scalar != 0 || matches!(node, N::Static(_)) => {
+                    return Ok(types & scalar != 0);
+                }
+                _ => {}
+            },
+            Quick::Integer { types, min, max } => match *node {
+                // The numbers written as integers; `I64(0)` is `-0`, a float to the engine.
+                N::Static(S::U64(n)) => {
+                    let n = i128::from(n);
+                    return Ok(types & INTEGER != 0 && min <= n && n <= max);
+                }
+                N::Static(S::I64(n)) if n != 0 => {
+                    let n = i128::from(n);
+                    return Ok(types & INTEGER != 0 && min <= n && n <= max);
+                }
+                _ if scalar != 0 => return Ok(types & scalar != 0),
+                _ => {}
+            },
+            _ => {}
+        }
+        self.valid(id, nodes, at, unsure)
     }
 
     fn string(&self, schema: &Schema, text: &str) -> bool {
@@ -485,7 +695,7 @@ impl Checker {
             let end = at + count + 1;
             let mut i = at + 1;
             while i < end {
-                if !self.valid(items, nodes, i, unsure)? {
+                if !self.member(items, nodes, i, unsure)? {
                     return Ok(false);
                 }
                 i = end_of(nodes, i);
@@ -541,7 +751,7 @@ impl Checker {
                 };
                 match rule {
                     Some(rule) => {
-                        if !self.valid(rule, nodes, value, unsure)? {
+                        if !self.member(rule, nodes, value, unsure)? {
                             return Ok(false);
                         }
                     }
@@ -672,9 +882,42 @@ fn finish(mut schemas: Vec<Schema>, root: Id) -> Result<Checker, Unsupported> {
             one_of.by_type = by_type;
         }
     }
+    let mut quick: Vec<Quick> = schemas.iter().map(Quick::of).collect();
+    for (at, schema) in schemas.iter().enumerate() {
+        let only_one_of = Schema {
+            one_of: Some(OneOf {
+                branches: Box::new([]),
+                by_type: None,
+            }),
+            ..Schema::default()
+        };
+        let Some(OneOf {
+            by_type: Some(by_type),
+            ..
+        }) = &schema.one_of
+        else {
+            continue;
+        };
+        if schema.types != ANY || !only_one_of.same_keywords(schema) {
+            continue;
+        }
+        let shapes: Vec<Quick> = by_type.iter().map(|(_, b)| quick[*b as usize]).collect();
+        if let [
+            Quick::Integer {
+                types: INTEGER,
+                min,
+                max,
+            },
+            Quick::Pattern(STRING, matcher),
+        ] = shapes[..]
+        {
+            quick[at] = Quick::IntegerOrPattern { min, max, matcher };
+        }
+    }
     Ok(Checker {
         root: end[root as usize],
         schemas,
+        quick,
     })
 }
 
@@ -1028,6 +1271,8 @@ mod tests {
                 "node": {"$ref": "#/$defs/Node"},
                 "either": {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]},
                 "code": {"pattern": "^[A-Z]{2}[0-9]$"},
+                "state": {"type": ["string", "null"], "enum": ["x", null]},
+                "weight": {"type": "number"},
             },
             "additionalProperties": {"type": "boolean"},
         });
@@ -1036,6 +1281,16 @@ mod tests {
             r#"{"id":1}"#,
             r#"{"name":"ab"}"#,
             r#"{"id":6,"name":"ab"}"#,
+            r#"{"id":-5,"name":"ab"}"#,
+            r#"{"id":-6,"name":"ab"}"#,
+            r#"{"id":5,"name":"ab"}"#,
+            r#"{"id":true,"name":"ab"}"#,
+            r#"{"id":null,"name":"ab"}"#,
+            r#"{"id":[1],"name":"ab"}"#,
+            r#"{"id":{},"name":"ab"}"#,
+            r#"{"id":5e0,"name":"ab"}"#,
+            r#"{"id":0,"name":"ab"}"#,
+            r#"{"id":-0.0,"name":"ab"}"#,
             r#"{"id":1.0,"name":"ab"}"#,
             r#"{"id":-0,"name":"ab"}"#,
             r#"{"id":"9223372036854775807","name":"ab"}"#,
@@ -1061,6 +1316,16 @@ mod tests {
             r#"{"id":1,"name":"ab","code":"AB1"}"#,
             r#"{"id":1,"name":"ab","code":"ab1"}"#,
             r#"{"id":1,"name":"ab","code":5}"#,
+            r#"{"id":1,"name":"ab","state":"x"}"#,
+            r#"{"id":1,"name":"ab","state":null}"#,
+            r#"{"id":1,"name":"ab","state":"y"}"#,
+            r#"{"id":1,"name":"ab","state":true}"#,
+            r#"{"id":1,"name":"ab","state":1}"#,
+            r#"{"id":1,"name":"ab","state":["x"]}"#,
+            r#"{"id":1,"name":"ab","weight":1}"#,
+            r#"{"id":1,"name":"ab","weight":-0}"#,
+            r#"{"id":1,"name":"ab","weight":1.5}"#,
+            r#"{"id":1,"name":"ab","weight":"1"}"#,
             r#"{"id":1,"name":"ab","extra":true}"#,
             r#"{"id":1,"name":"ab","extra":1}"#,
             r#"{"id":"x","id":1,"name":"ab"}"#,

@@ -13,8 +13,18 @@
 //! in one function.
 //!
 //! Exactness is decided at compile time: a schema with any keyword or form not implemented here
-//! exactly as the engine implements it (see [`Compiler::schema`] for the list) is not compiled at
-//! all ([`Unsupported`]), and that target keeps the engine's validity path. At run time one case
+//! exactly as the engine implements it is not compiled at all ([`Unsupported`]), and that target
+//! keeps the engine's validity path. Implemented: `type` (one or a list), the contract's
+//! `x-openapi-integer`, `enum` and `const` of strings, booleans and null, `minLength`/`maxLength`
+//! (code points), `pattern` (hand-written matchers for the specs' own patterns, else the
+//! engine's regex), integer `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum`,
+//! `properties`, `required`, `additionalProperties` (up to 64 names an object), `items` (one
+//! schema), `minItems`/`maxItems`, `$ref` to `#/$defs/...`, `allOf`, `anyOf`, `oneOf`, boolean
+//! schemas, annotations, and `$schema`/`$defs` at the root.
+//!
+//! A valid page also skips the repeated-name pass of [`super::tape`]: the walk reads every name
+//! of the objects it checks, and one bit per known name shows a name met twice; where it cannot
+//! vouch (see [`Checker::is_valid_and_unique`]) the document takes the old path. At run time one case
 //! is declined ([`Decline`]): a number with a fraction or exponent checked against a bound, whose
 //! exact comparison the engine makes on the decimal text; the engine answers for that document.
 //! A test fails if any target of either API is not compiled, so a spec edit that brings in an

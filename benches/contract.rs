@@ -6,11 +6,17 @@
 //!
 //! With `CONTRACT_BENCH_PAGES=DIR` the pages are also written to `DIR/{cbr,ocp}_1000.json`, so
 //! another tool can check exactly these bytes.
+//!
+//! On a shared machine wall-clock figures are noisy; instruction counts are not. With
+//! `CONTRACT_COUNT=<cbr|ocp>:<n>` the binary runs `check_bytes` of that page `n` times and exits,
+//! for `valgrind --tool=callgrind --toggle-collect='*Contract*check_bytes*'`: the difference
+//! between two counts (say `n` = 1 and 21) over the difference in `n` is one check, the first
+//! call's one-time compilation excluded.
 
 use std::hint::black_box;
 
 use backup_task_api::contract::{self, Api, Contract, Target, Verdict};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 
 mod common;
 
@@ -88,4 +94,29 @@ fn large(c: &mut Criterion) {
 }
 
 criterion_group!(benches, check);
-criterion_main!(benches);
+
+fn main() {
+    // The counting mode (see the top of the file), else criterion as `criterion_main!` runs it.
+    if let Ok(spec) = std::env::var("CONTRACT_COUNT") {
+        let (api, n) = spec
+            .split_once(':')
+            .unwrap_or_else(|| panic!("CONTRACT_COUNT is <api>:<n>, not {spec:?}"));
+        let n: usize = n.parse().expect("CONTRACT_COUNT's n is a count");
+        let (api, bytes) = match api {
+            "cbr" => (Api::Cbr, cbr_page()),
+            "ocp" => (Api::Ocp, ocp_page()),
+            _ => panic!("CONTRACT_COUNT's api is cbr or ocp, not {api:?}"),
+        };
+        let contract = Contract::get(api).expect("the contract compiles");
+        let target = Target::Response { status: 200 };
+        for _ in 0..n {
+            let verdict = contract
+                .check_bytes(&target, black_box(&bytes))
+                .expect("target");
+            assert_eq!(verdict, Verdict::Valid);
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -247,10 +247,15 @@ fn check_plan(
     buffer.extend_from_slice(&bytes[..open]);
     buffer.extend_from_slice(b"[]");
     buffer.extend_from_slice(&bytes[close..]);
-    let envelope_valid = tape::with_document_in_place(&mut buffer, |document| {
-        document
-            .is_some_and(|d| d.repeated_names().is_empty() && envelope_validator.is_valid(d.root()))
-    });
+    let envelope_valid = tape::with_document_in_place_or_quick(
+        &mut buffer,
+        |root| envelope_validator.quick(root).map(|_| true),
+        |document| {
+            document.is_some_and(|d| {
+                d.repeated_names().is_empty() && envelope_validator.is_valid(d.root())
+            })
+        },
+    );
     Ok(envelope_valid.then_some(Verdict::Valid))
 }
 
@@ -263,7 +268,7 @@ struct Batches<'b, 'v> {
     bytes: &'b [u8],
     /// The batch as parsed: `[`, its records, `]`, and simd-json's padding.
     buffer: Vec<u8>,
-    validator: &'v jsonschema::Validator<tape::TapeJson>,
+    validator: super::Fast<'v>,
     /// Records checked so far.
     count: u64,
 }
@@ -352,20 +357,31 @@ impl Batches<'_, '_> {
         self.buffer.push(b'[');
         self.buffer.extend_from_slice(&self.bytes[records]);
         self.buffer.push(b']');
-        let checked = tape::with_document_in_place(&mut self.buffer, |document| {
-            let document = document?;
-            if !document.repeated_names().is_empty() {
-                return Some(None);
-            }
+        // A batch whose every record the compiled check vouches for (valid, no name repeated)
+        // skips the repeated-name pass; any other goes the whole way below.
+        let vouched = |root: tape::TapeNode<'_>| {
             let mut n = 0u64;
-            for record in document.root().as_array()?.elements() {
-                if !validator.is_valid(record) {
-                    return Some(None);
-                }
+            for record in root.as_array()?.elements() {
+                validator.quick(record)?;
                 n += 1;
             }
-            Some(Some(n))
-        });
+            Some(Some(Some(n)))
+        };
+        let checked =
+            tape::with_document_in_place_or_quick(&mut self.buffer, vouched, |document| {
+                let document = document?;
+                if !document.repeated_names().is_empty() {
+                    return Some(None);
+                }
+                let mut n = 0u64;
+                for record in document.root().as_array()?.elements() {
+                    if !validator.is_valid(record) {
+                        return Some(None);
+                    }
+                    n += 1;
+                }
+                Some(Some(n))
+            });
         match checked {
             Some(Some(n)) => {
                 self.count += n;

@@ -21,6 +21,7 @@ pub mod convert;
 #[cfg(feature = "cli")]
 pub mod drift;
 pub mod exchange;
+pub mod fastcheck;
 pub mod impact;
 pub mod large;
 pub mod pattern;
@@ -409,6 +410,36 @@ struct Compiled {
     fast: OnceLock<Result<jsonschema::Validator<tape::TapeJson>, String>>,
     /// Where a large document's records are ([`large`]), worked out on first use.
     large: OnceLock<Option<large::Plan>>,
+    /// The compiled validity check ([`fastcheck`]), or why this target has none; compiled on
+    /// first use.
+    checker: OnceLock<Result<fastcheck::Checker, fastcheck::Unsupported>>,
+}
+
+/// The validity question of one target on tapes: the compiled check where the target has one,
+/// the engine's validity-only validator where it has none or the check declines a document.
+#[derive(Clone, Copy)]
+pub(crate) struct Fast<'c> {
+    checker: Option<&'c fastcheck::Checker>,
+    engine: &'c jsonschema::Validator<tape::TapeJson>,
+}
+
+impl Fast<'_> {
+    /// `Some(Valid)` when the compiled check vouches, on a tape whose repeated names were not
+    /// looked for yet, that the document is valid and repeats no name
+    /// ([`fastcheck::Checker::is_valid_and_unique`]); `None` sends it down the whole path.
+    fn quick(&self, root: tape::TapeNode<'_>) -> Option<Verdict> {
+        self.checker
+            .is_some_and(|checker| checker.is_valid_and_unique(root))
+            .then_some(Verdict::Valid)
+    }
+
+    /// Whether `node` satisfies the target.
+    pub(crate) fn is_valid(&self, node: tape::TapeNode<'_>) -> bool {
+        match self.checker.map(|checker| checker.is_valid(node)) {
+            Some(Ok(valid)) => valid,
+            Some(Err(fastcheck::Decline)) | None => self.engine.is_valid(node),
+        }
+    }
 }
 
 /// [`validator_options`] for a validator asked only whether a document is valid: `pattern`
@@ -495,6 +526,7 @@ impl Contract {
                     tape: OnceLock::new(),
                     fast: OnceLock::new(),
                     large: OnceLock::new(),
+                    checker: OnceLock::new(),
                 },
             );
         }
@@ -557,9 +589,11 @@ impl Contract {
         {
             return Ok(verdict);
         }
-        let verdict = tape::with_document(bytes, |document| {
-            self.check_document(target, compiled, fast, document?)
-        });
+        let verdict = tape::with_document_or_quick(
+            bytes,
+            |root| fast.quick(root).map(Some),
+            |document| self.check_document(target, compiled, fast, document?),
+        );
         self.finish(target, bytes, verdict)
     }
 
@@ -583,9 +617,11 @@ impl Contract {
         {
             return Ok(verdict);
         }
-        let verdict = tape::with_document_in_place(buffer, |document| {
-            self.check_document(target, compiled, fast, document?)
-        });
+        let verdict = tape::with_document_in_place_or_quick(
+            buffer,
+            |root| fast.quick(root).map(Some),
+            |document| self.check_document(target, compiled, fast, document?),
+        );
         self.finish(target, buffer, verdict)
     }
 
@@ -605,6 +641,68 @@ impl Contract {
         };
         violations.extend(self.validate(target, &instance)?);
         Ok(to_verdict(violations))
+    }
+
+    /// Why `target` has no compiled validity check ([`fastcheck`]), or `None` when it has one.
+    /// For the tests that keep every target of both APIs on the compiled check.
+    #[doc(hidden)]
+    pub fn fastcheck_unsupported(
+        &self,
+        target: &Target,
+    ) -> Result<Option<fastcheck::Unsupported>, ContractError> {
+        let compiled = self.compiled(target)?;
+        Ok(compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .err()
+            .cloned())
+    }
+
+    /// The compiled validity check's own answer on `bytes` ([`fastcheck`]), without the
+    /// engine behind it: `None` where the target has no check, the fast parser declines the
+    /// text, or the check declines the document. Repeated names are not part of it (they are
+    /// their own violation, found before). For the differential tests against
+    /// [`Contract::is_valid`].
+    #[doc(hidden)]
+    pub fn fastcheck_verdict(
+        &self,
+        target: &Target,
+        bytes: &[u8],
+    ) -> Result<Option<bool>, ContractError> {
+        let compiled = self.compiled(target)?;
+        let Some(checker) = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok()
+        else {
+            return Ok(None);
+        };
+        Ok(tape::with_document(strip_bom(bytes), |document| {
+            checker.is_valid(document?.root()).ok()
+        }))
+    }
+
+    /// Whether the compiled check vouches for `bytes` before repeated names are looked for
+    /// ([`fastcheck::Checker::is_valid_and_unique`]): valid, and no name repeated. For the
+    /// differential tests, which hold that to [`Contract::is_valid`] and [`parse_json_and_repeats`].
+    #[doc(hidden)]
+    pub fn fastcheck_vouches(&self, target: &Target, bytes: &[u8]) -> Result<bool, ContractError> {
+        let compiled = self.compiled(target)?;
+        let Some(checker) = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok()
+        else {
+            return Ok(false);
+        };
+        Ok(tape::with_document_or_quick(
+            strip_bom(bytes),
+            |root| Some(checker.is_valid_and_unique(root)),
+            |_| false,
+        ))
     }
 
     /// Whether `instance` satisfies `target`; faster than [`Contract::validate`] when valid.
@@ -638,9 +736,26 @@ impl Contract {
             })
     }
 
-    /// The validity-only tape validator of `target` ([`fast_validator_options`]), compiled on
-    /// first use.
+    /// The validity question of `target` ([`Fast`]): its compiled check and the engine's
+    /// validity-only validator, each compiled on first use. The engine's is compiled even where
+    /// the check is, so a schema the engine refuses is refused as it always was.
     fn fast_validator<'c>(
+        &self,
+        target: &Target,
+        compiled: &'c Compiled,
+    ) -> Result<Fast<'c>, ContractError> {
+        let engine = self.engine_fast_validator(target, compiled)?;
+        let checker = compiled
+            .checker
+            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
+            .as_ref()
+            .ok();
+        Ok(Fast { checker, engine })
+    }
+
+    /// The engine's validity-only tape validator of `target` ([`fast_validator_options`]),
+    /// compiled on first use.
+    fn engine_fast_validator<'c>(
         &self,
         target: &Target,
         compiled: &'c Compiled,
@@ -668,7 +783,7 @@ impl Contract {
         &self,
         target: &Target,
         compiled: &Compiled,
-        fast: &jsonschema::Validator<tape::TapeJson>,
+        fast: Fast<'_>,
         document: &tape::Document<'_>,
     ) -> Option<Verdict> {
         let mut violations: Vec<Violation> = document

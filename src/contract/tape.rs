@@ -59,13 +59,26 @@ struct State {
 /// Parses `bytes` with simd-json and calls `f` with the document, or with `None` when the fast
 /// path declines the text (see the module docs): the caller then parses it with `serde_json`.
 pub fn with_document<R>(bytes: &[u8], f: impl FnOnce(Option<&Document<'_>>) -> R) -> R {
+    with_document_or_quick(bytes, |_| None, f)
+}
+
+/// [`with_document`], with a first look at the tape: `quick` gets the root of the tape as
+/// parsed, before the repeated-name pass (so a repeated name is still there, every occurrence
+/// of it), and when it answers, that is the answer, and the pass is skipped. Else `f` gets the
+/// document as [`with_document`] gives it. For the compiled check, which can vouch in its own
+/// walk that no name repeats ([`super::fastcheck::Checker::is_valid_and_unique`]).
+pub fn with_document_or_quick<R>(
+    bytes: &[u8],
+    quick: impl FnOnce(TapeNode<'_>) -> Option<R>,
+    f: impl FnOnce(Option<&Document<'_>>) -> R,
+) -> R {
     let mut state = take_state();
     let mut scratch = std::mem::take(&mut state.scratch);
     scratch.clear();
     scratch.reserve(bytes.len() + simd_json::INPUT_PADDING);
     scratch.extend_from_slice(bytes);
     scratch.resize(bytes.len() + simd_json::INPUT_PADDING, b' ');
-    let result = parse_padded(&mut state, &mut scratch, bytes.len(), f);
+    let result = parse_padded(&mut state, &mut scratch, bytes.len(), quick, f);
     state.scratch = scratch;
     put_state(state, bytes.len());
     result
@@ -81,13 +94,22 @@ pub fn with_document_in_place<R>(
     buffer: &mut Vec<u8>,
     f: impl FnOnce(Option<&Document<'_>>) -> R,
 ) -> R {
+    with_document_in_place_or_quick(buffer, |_| None, f)
+}
+
+/// [`with_document_in_place`] with the first look of [`with_document_or_quick`].
+pub fn with_document_in_place_or_quick<R>(
+    buffer: &mut Vec<u8>,
+    quick: impl FnOnce(TapeNode<'_>) -> Option<R>,
+    f: impl FnOnce(Option<&Document<'_>>) -> R,
+) -> R {
     if has_backslash(buffer) {
-        return with_document(buffer, f);
+        return with_document_or_quick(buffer, quick, f);
     }
     let len = buffer.len();
     let mut state = take_state();
     buffer.resize(len + simd_json::INPUT_PADDING, b' ');
-    let result = parse_padded(&mut state, buffer, len, f);
+    let result = parse_padded(&mut state, buffer, len, quick, f);
     buffer.truncate(len);
     put_state(state, len);
     result
@@ -120,11 +142,12 @@ fn put_state(state: State, len: usize) {
 }
 
 /// Parses `padded[..len]` (followed by at least [`simd_json::INPUT_PADDING`] bytes) into the
-/// state's tape and calls `f` with it, as [`with_document`] says.
+/// state's tape and answers with `quick` or `f`, as [`with_document_or_quick`] says.
 fn parse_padded<R>(
     state: &mut State,
     padded: &mut [u8],
     len: usize,
+    quick: impl FnOnce(TapeNode<'_>) -> Option<R>,
     f: impl FnOnce(Option<&Document<'_>>) -> R,
 ) -> R {
     let mut buffers = state
@@ -138,11 +161,20 @@ fn parse_padded<R>(
         .reset();
     let result = match simd_json::fill_tape_padded(padded, len, &mut buffers, &mut tape) {
         Ok(()) if !tape.0.is_empty() => {
-            let repeated = hide_repeated(&mut tape.0);
-            f(Some(&Document {
+            let root = TapeNode {
                 nodes: &tape.0,
-                repeated,
-            }))
+                at: 0,
+            };
+            match quick(root) {
+                Some(answer) => answer,
+                None => {
+                    let repeated = hide_repeated(&mut tape.0);
+                    f(Some(&Document {
+                        nodes: &tape.0,
+                        repeated,
+                    }))
+                }
+            }
         }
         _ => f(None),
     };
@@ -355,7 +387,7 @@ impl<'t> Document<'t> {
 /// always differ here, so a name is told from another, or from a bloom word, in a few cycles.
 /// Fixed-size loads only: a copy of a variable length is a call to memcpy, which cost more than
 /// the rest of the scan.
-fn name_key(name: &str) -> u64 {
+pub(crate) fn name_key(name: &str) -> u64 {
     let bytes = name.as_bytes();
     let len = bytes.len();
     let word = match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
@@ -477,6 +509,12 @@ impl fmt::Debug for TapeNode<'_> {
 impl<'a> TapeNode<'a> {
     fn node(&self) -> &'a simd_json::Node<'a> {
         &self.nodes[self.at]
+    }
+
+    /// The tape and this value's index in it, for [`super::fastcheck`], which walks the nodes
+    /// itself.
+    pub(crate) fn raw(&self) -> (&'a [simd_json::Node<'a>], usize) {
+        (self.nodes, self.at)
     }
 
     fn children(&self) -> Children<'a> {

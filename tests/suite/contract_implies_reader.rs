@@ -39,7 +39,7 @@ fn reader_reads(api: Api, status: u16, bytes: &[u8]) -> Result<(), String> {
 /// Values a mutation may put anywhere: boundaries of the integer formats, integral floats,
 /// decimal-string ids inside and outside 64 bits, strings from the specs' vocabularies and the
 /// timestamp shapes the services send.
-fn pool() -> Vec<Value> {
+pub(crate) fn pool() -> Vec<Value> {
     let mut values = vec![
         json!(0),
         json!(-1),
@@ -109,7 +109,7 @@ fn collect_enum_values(node: &Value, out: &mut Vec<Value>) {
 
 /// Every property name the specs declare, so that an added member is sometimes a known one
 /// somewhere else (`fail_delete_count` on a `vault_delete`, `stackTrace` on an error).
-fn property_names() -> Vec<String> {
+pub(crate) fn property_names() -> Vec<String> {
     let mut names = Vec::new();
     for api in Api::ALL {
         let spec = api.spec().expect("spec parses");
@@ -135,7 +135,7 @@ fn property_names() -> Vec<String> {
 }
 
 /// The JSON pointers of `value` and everything below it.
-fn pointers(value: &Value, here: String, out: &mut Vec<String>) {
+pub(crate) fn pointers(value: &Value, here: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
@@ -161,7 +161,7 @@ fn split(pointer: &str) -> Option<(&str, String)> {
 }
 
 /// One random edit of `doc`.
-fn edit(doc: &mut Value, rng: &mut fastrand::Rng, pool: &[Value], names: &[String]) {
+pub(crate) fn edit(doc: &mut Value, rng: &mut fastrand::Rng, pool: &[Value], names: &[String]) {
     let mut all = Vec::new();
     pointers(doc, String::new(), &mut all);
     let pointer = all[rng.usize(0..all.len())].clone();

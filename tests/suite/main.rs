@@ -9,6 +9,7 @@ mod decisions;
 mod diff;
 mod drift;
 mod examples;
+mod fastcheck;
 mod fixtures;
 mod fuzz_regressions;
 mod generated;

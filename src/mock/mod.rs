@@ -894,7 +894,15 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
     let skip = usize::try_from(page - 1)
         .unwrap_or(usize::MAX)
         .saturating_mul(size_usize);
-    let (total, found) = page_of(state.ocp.iter(), matches, skip, size_usize);
+    // With no filter the page is a slice, as for CBR.
+    let (total, found) = if start.is_none() && end.is_none() && statuses.is_empty() {
+        let all = &state.ocp;
+        let first = skip.min(all.len());
+        let last = first.saturating_add(size_usize).min(all.len());
+        (all.len(), all[first..last].iter().collect())
+    } else {
+        page_of(state.ocp.iter(), matches, skip, size_usize)
+    };
     let total_pages = total.div_ceil(size_usize);
     Ok(OcpPage {
         contents: found.into_iter().map(|task| &*task.json).collect(),

@@ -228,7 +228,14 @@ pub fn message_of_value(error: &ValidationError<'_>, pointer: &str, instance: &V
 /// The message for a credential that failed where the message would show it some other way than
 /// whole (or not at all): what failed, never the value.
 fn redacted_whole(error: &ValidationError<'_>) -> String {
-    format!("{REDACTED} value fails `{}`", error.kind().keyword())
+    match error.kind().keyword() {
+        // The contract's own keyword is reported as the `type` it refines (as in every report),
+        // not by its internal name.
+        super::convert::OPENAPI_INTEGER => format!(
+            "{REDACTED} value fails `type` (OpenAPI 3.0.3: an integer has no fraction or exponent part)"
+        ),
+        keyword => format!("{REDACTED} value fails `{keyword}`"),
+    }
 }
 
 /// `Additional properties are not allowed ('a', 'b' were unexpected)`, as jsonschema words it,
@@ -399,6 +406,36 @@ mod tests {
             .collect();
         found.sort();
         found
+    }
+
+    /// An integral float under a credential key: the value stays out, and the keyword is the
+    /// `type` every report names, not the contract's internal one.
+    #[test]
+    fn the_contracts_integer_keyword_is_named_type_when_redacted() {
+        use super::super::convert::{OPENAPI_INTEGER, openapi_integer_keyword};
+        let schema =
+            json!({"properties": {"password": {"type": "integer", OPENAPI_INTEGER: true}}});
+        let validator = jsonschema::options()
+            .with_keyword(OPENAPI_INTEGER, openapi_integer_keyword)
+            .build(&schema)
+            .expect("compiles");
+        let instance = json!({"password": 1234.0});
+        let found: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|error| {
+                let pointer = error.instance_path().as_str().to_owned();
+                message_of_value(&error, &pointer, error.instance())
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("<redacted> value fails `type`"),
+            "{found:?}"
+        );
+        assert!(
+            !found[0].contains("1234") && !found[0].contains(OPENAPI_INTEGER),
+            "{found:?}"
+        );
     }
 
     #[test]

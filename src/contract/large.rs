@@ -904,14 +904,68 @@ mod tests {
         assert_eq!(Plan::of(&document(inline, json!({}))), None);
     }
 
+    /// Text shaped like record boundaries after the record array, inside an envelope string:
+    /// the batches end where the array does, so a valid page stays valid and a violation after
+    /// it is still found.
+    #[test]
+    fn record_boundaries_past_the_array_are_not_cut() {
+        let ocp = page(Api::Ocp, 40);
+        let envelope = |trace: &str| format!("{},\"traceId\":{trace}}}", &ocp[..ocp.len() - 1]);
+        let shaped = r#""},{\"clusterId\":1},{\"status\":\"NOPE\"}],\"page\":{}},{""#;
+        let valid = envelope(shaped);
+        let contract = Contract::get(Api::Ocp).expect("compiles");
+        assert_eq!(
+            contract
+                .check_bytes(&TARGET, valid.as_bytes())
+                .expect("target"),
+            Verdict::Valid,
+            "the page with that trace id is valid"
+        );
+        for batch in [1, 200, 1 << 20] {
+            assert_eq!(
+                streamed(Api::Ocp, valid.as_bytes(), batch),
+                Some(Verdict::Valid),
+                "{batch}"
+            );
+        }
+        // The same text, then a number where a string belongs: invalid after the array.
+        let invalid = envelope(&format!("{shaped},\"server\":1"));
+        let Verdict::Invalid { violations } = contract
+            .check_bytes(&TARGET, invalid.as_bytes())
+            .expect("target")
+        else {
+            panic!("a number for server is a violation")
+        };
+        assert_eq!(violations[0].pointer, "/server");
+        for batch in [1, 200, 1 << 20] {
+            assert_eq!(
+                streamed(Api::Ocp, invalid.as_bytes(), batch),
+                None,
+                "{batch}"
+            );
+        }
+    }
+
     #[test]
     fn a_large_page_takes_this_path_and_an_invalid_one_gets_the_whole_report() {
-        let contract = Contract::get(Api::Cbr).expect("compiles");
+        large_page_of(Api::Cbr, "\"failed\"", ("\"count\":", "\"count\":-"));
+        large_page_of(
+            Api::Ocp,
+            "\"RUNNING\"",
+            ("\"totalPages\":1", "\"totalPages\":-1"),
+        );
+    }
+
+    /// A page of `api` of at least [`LARGE_BYTES`] is valid through `check_bytes` and
+    /// `check_buffer`; with `record_value` in its last record made `"nope"` and `envelope`'s
+    /// text replaced, both give `validate`'s report of the two violations.
+    fn large_page_of(api: Api, record_value: &str, envelope: (&str, &str)) {
+        let contract = Contract::get(api).expect("compiles");
         let mut n = 1000;
-        let mut text = page(Api::Cbr, n);
+        let mut text = page(api, n);
         while text.len() < LARGE_BYTES {
             n *= 2;
-            text = page(Api::Cbr, n);
+            text = page(api, n);
         }
         assert_eq!(
             contract
@@ -925,12 +979,13 @@ mod tests {
             Verdict::Valid
         );
         // A violation in the last record and one in the envelope: the report is `validate`'s.
-        let last = text.rfind("\"failed\"").expect("a failed record");
-        let bad = format!("{}\"nope\"{}", &text[..last], &text[last + 8..]).replacen(
-            "\"count\":",
-            "\"count\":-",
-            1,
-        );
+        let last = text.rfind(record_value).expect("the value in a record");
+        let bad = format!(
+            "{}\"nope\"{}",
+            &text[..last],
+            &text[last + record_value.len()..]
+        )
+        .replacen(envelope.0, envelope.1, 1);
         let (value, repeats) =
             crate::contract::parse_json_and_repeats(bad.as_bytes()).expect("JSON");
         assert!(repeats.is_empty());

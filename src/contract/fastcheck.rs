@@ -292,8 +292,15 @@ impl Default for Schema {
 impl Schema {
     /// The one schema this one refers to, when it says nothing else.
     fn alias(&self) -> Option<Id> {
-        let only_refers = !self.never
-            && self.types == ANY
+        match self.all_of[..] {
+            [only] if self.types == ANY && self.says_nothing_but_type_and_all_of() => Some(only),
+            _ => None,
+        }
+    }
+
+    /// Whether every keyword but `type` and `allOf` is absent.
+    fn says_nothing_but_type_and_all_of(&self) -> bool {
+        !self.never
             && !self.openapi_integer
             && self.enumeration.is_none()
             && self.constant.is_none()
@@ -306,11 +313,7 @@ impl Schema {
             && self.min_items.is_none()
             && self.max_items.is_none()
             && self.any_of.is_none()
-            && self.one_of.is_none();
-        match self.all_of[..] {
-            [only] if only_refers => Some(only),
-            _ => None,
-        }
+            && self.one_of.is_none()
     }
 
     /// Whether `other` has exactly the keywords this one has (values aside): a [`Quick`] shape
@@ -338,21 +341,7 @@ impl Schema {
 
     /// Whether this schema says nothing but `type` (and is no alias: see [`Schema::alias`]).
     fn alias_free_plain(&self) -> bool {
-        !self.never
-            && !self.openapi_integer
-            && self.enumeration.is_none()
-            && self.constant.is_none()
-            && self.min_length.is_none()
-            && self.max_length.is_none()
-            && self.pattern.is_none()
-            && !self.has_bounds()
-            && self.properties.is_none()
-            && self.items.is_none()
-            && self.min_items.is_none()
-            && self.max_items.is_none()
-            && self.all_of.is_empty()
-            && self.any_of.is_none()
-            && self.one_of.is_none()
+        self.says_nothing_but_type_and_all_of() && self.all_of.is_empty()
     }
 
     fn has_bounds(&self) -> bool {

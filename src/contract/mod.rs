@@ -415,6 +415,16 @@ struct Compiled {
     checker: OnceLock<Result<fastcheck::Checker, fastcheck::Unsupported>>,
 }
 
+impl Compiled {
+    /// The compiled validity check ([`fastcheck`]) of this target, compiled on first use, or
+    /// why there is none.
+    fn checker(&self) -> Result<&fastcheck::Checker, &fastcheck::Unsupported> {
+        self.checker
+            .get_or_init(|| fastcheck::Checker::compile(&self.document))
+            .as_ref()
+    }
+}
+
 /// The validity question of one target on tapes: the compiled check where the target has one,
 /// the engine's validity-only validator where it has none or the check declines a document.
 #[derive(Clone, Copy)]
@@ -651,12 +661,7 @@ impl Contract {
         target: &Target,
     ) -> Result<Option<fastcheck::Unsupported>, ContractError> {
         let compiled = self.compiled(target)?;
-        Ok(compiled
-            .checker
-            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
-            .as_ref()
-            .err()
-            .cloned())
+        Ok(compiled.checker().err().cloned())
     }
 
     /// The compiled validity check's own answer on `bytes` ([`fastcheck`]), without the
@@ -671,12 +676,7 @@ impl Contract {
         bytes: &[u8],
     ) -> Result<Option<bool>, ContractError> {
         let compiled = self.compiled(target)?;
-        let Some(checker) = compiled
-            .checker
-            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
-            .as_ref()
-            .ok()
-        else {
+        let Ok(checker) = compiled.checker() else {
             return Ok(None);
         };
         Ok(tape::with_document(strip_bom(bytes), |document| {
@@ -690,12 +690,7 @@ impl Contract {
     #[doc(hidden)]
     pub fn fastcheck_vouches(&self, target: &Target, bytes: &[u8]) -> Result<bool, ContractError> {
         let compiled = self.compiled(target)?;
-        let Some(checker) = compiled
-            .checker
-            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
-            .as_ref()
-            .ok()
-        else {
+        let Ok(checker) = compiled.checker() else {
             return Ok(false);
         };
         Ok(tape::with_document_or_quick(
@@ -745,11 +740,7 @@ impl Contract {
         compiled: &'c Compiled,
     ) -> Result<Fast<'c>, ContractError> {
         let engine = self.engine_fast_validator(target, compiled)?;
-        let checker = compiled
-            .checker
-            .get_or_init(|| fastcheck::Checker::compile(&compiled.document))
-            .as_ref()
-            .ok();
+        let checker = compiled.checker().ok();
         Ok(Fast { checker, engine })
     }
 

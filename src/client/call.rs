@@ -83,12 +83,8 @@ fn reread<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> Option<(StatusCode, T)> {
     let status = status.filter(StatusCode::is_success)?;
-    match crate::common::reader::integral_floats_as_integers(bytes) {
-        std::borrow::Cow::Owned(rewritten) => serde_json::from_slice(&rewritten)
-            .ok()
-            .map(|value| (status, value)),
-        std::borrow::Cow::Borrowed(_) => None,
-    }
+    let value = crate::common::reader::decode_rewritten(bytes)?.ok()?;
+    Some((status, value))
 }
 
 /// Turns progenitor's error into this layer's, with what the exchange recorded.

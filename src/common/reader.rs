@@ -240,12 +240,18 @@ fn prefix_xor(mut x: u64) -> u64 {
 /// the body needed the rewrite. The error is the first read's when there was nothing to
 /// rewrite, else the second's.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    match serde_json::from_slice(bytes) {
-        Ok(value) => Ok(value),
-        Err(error) => match integral_floats_as_integers(bytes) {
-            Cow::Owned(rewritten) => serde_json::from_slice(&rewritten),
-            Cow::Borrowed(_) => Err(error),
-        },
+    serde_json::from_slice(bytes).or_else(|error| decode_rewritten(bytes).unwrap_or(Err(error)))
+}
+
+/// The second read of [`decode`], for a body whose first read failed (the clients make the
+/// first through the generated code): `bytes` with [`integral_floats_as_integers`], or `None`
+/// when there is nothing to rewrite and a second read would fail the same way.
+pub(crate) fn decode_rewritten<T: DeserializeOwned>(
+    bytes: &[u8],
+) -> Option<Result<T, serde_json::Error>> {
+    match integral_floats_as_integers(bytes) {
+        Cow::Owned(rewritten) => Some(serde_json::from_slice(&rewritten)),
+        Cow::Borrowed(_) => None,
     }
 }
 

@@ -55,6 +55,9 @@ pub fn mark_openapi_integers(document: &mut Value) {
     }
 }
 
+/// Why the [`OPENAPI_INTEGER`] keyword fails a number, as its messages say.
+pub const OPENAPI_INTEGER_RULE: &str = "OpenAPI 3.0.3: an integer has no fraction or exponent part";
+
 /// The [`OPENAPI_INTEGER`] keyword: a number that 2020-12 calls an integer but that is written
 /// with a fraction or exponent (`1.0`, `1e2`) fails. Everything else passes here; `type` itself
 /// reports a string, a `1.5` and the rest.
@@ -70,8 +73,7 @@ impl<'i, F: Json> Keyword<'i, F> for OpenApiInteger {
             .map(|n| n.to_number().to_string())
             .unwrap_or_default();
         Err(ValidationError::custom(format!(
-            "{text} is not of type \"integer\" (OpenAPI 3.0.3: an integer has no fraction or \
-             exponent part)"
+            "{text} is not of type \"integer\" ({OPENAPI_INTEGER_RULE})"
         )))
     }
 

@@ -232,7 +232,8 @@ fn redacted_whole(error: &ValidationError<'_>) -> String {
         // The contract's own keyword is reported as the `type` it refines (as in every report),
         // not by its internal name.
         super::convert::OPENAPI_INTEGER => format!(
-            "{REDACTED} value fails `type` (OpenAPI 3.0.3: an integer has no fraction or exponent part)"
+            "{REDACTED} value fails `type` ({})",
+            super::convert::OPENAPI_INTEGER_RULE
         ),
         keyword => format!("{REDACTED} value fails `{keyword}`"),
     }

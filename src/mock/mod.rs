@@ -486,6 +486,12 @@ fn time_key(at: Option<&Timestamp>) -> Option<String> {
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
+/// The records from `skip` on, at most `take` of them: an unfiltered page.
+fn window<T>(all: &[T], skip: usize, take: usize) -> &[T] {
+    let first = skip.min(all.len());
+    &all[first..first.saturating_add(take).min(all.len())]
+}
+
 /// One pass over the records: how many match, and the matching ones from `skip` on, at most
 /// `take` (memory bounded by the page, whatever the dataset).
 fn page_of<I: Copy>(
@@ -727,11 +733,9 @@ fn cbr_query<'a>(
     let (count, operation_logs) = if project_id != data::CBR_PROJECT_ID {
         (0, Vec::new())
     } else if !filtered {
-        let all = &state.cbr;
-        let first = skip.min(all.len());
         (
-            all.len(),
-            all[first..first.saturating_add(take).min(all.len())]
+            state.cbr.len(),
+            window(&state.cbr, skip, take)
                 .iter()
                 .map(|record| &*record.json)
                 .collect(),
@@ -896,10 +900,10 @@ fn ocp_query<'a>(state: &'a AppState, pairs: &[(String, String)]) -> Result<OcpP
         .saturating_mul(size_usize);
     // With no filter the page is a slice, as for CBR.
     let (total, found) = if start.is_none() && end.is_none() && statuses.is_empty() {
-        let all = &state.ocp;
-        let first = skip.min(all.len());
-        let last = first.saturating_add(size_usize).min(all.len());
-        (all.len(), all[first..last].iter().collect())
+        (
+            state.ocp.len(),
+            window(&state.ocp, skip, size_usize).iter().collect(),
+        )
     } else {
         page_of(state.ocp.iter(), matches, skip, size_usize)
     };
